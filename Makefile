@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: MIT
+# Lamina top-level build: make, make run, make check, make bench, make deps.
+O := $(CURDIR)/build
+COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile tests/guests/Makefile tests/unit/*/Makefile))
+export O
+
+.PHONY: all deps run check bench clean
+all: deps
+	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
+
+deps:
+	@tools/deps
+
+run: all
+	@tools/run-default
+
+check: deps
+	@tests/check
+
+bench: all
+	@tools/bench
+
+clean:
+	rm -rf $(O)
