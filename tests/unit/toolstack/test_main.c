@@ -9,6 +9,7 @@ int main(void)
 	SRunner *sr = srunner_create(config_suite());
 	int failed;
 
+	srunner_add_suite(sr, proto_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

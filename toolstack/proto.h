@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: MIT
+// Control protocol between lamina and laminad: message layouts and framing.
+//
+// Why a fixed binary layout (and not XML or another encoding): the socket is
+// local (AF_UNIX, same host, so host byte order), both ends are built from
+// this tree, and there are only a few small messages with fixed fields.
+// Fixed structs make checking trivial and total: a message is accepted only
+// if its header is right, its length is exactly what its type allows and
+// every string field is NUL-terminated inside its array.  There is no
+// parser to get wrong.  The one structured document (the domain XML) rides
+// as text and goes through the same validating loader as a file does.
+//
+// Rules that never change, so any version can talk to any other: the
+// header layout, and the LP_REPLY_ERROR type and layout.  A peer that gets
+// a request with another version answers LP_REPLY_ERROR (EPROTO) and
+// closes.  Everything else changes only with LP_VERSION.
+#ifndef LAMINA_PROTO_H
+#define LAMINA_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LP_MAGIC 0x414e4d4cu // "LMNA" in memory on little-endian hosts
+#define LP_VERSION 1
+#define LP_MAX_PAYLOAD (1u << 20)
+#define LP_NAME_MAX 64
+#define LP_MAX_CPUS 1024
+#define LP_MAX_EXIT_REASONS 8
+
+struct lp_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t type;
+	uint32_t len; // payload bytes after the header
+	uint32_t reserved; // zero
+};
+
+enum lp_type {
+	// Requests (lamina to laminad).
+	LP_GET_VERSION = 1, // empty
+	LP_CREATE, // lp_create + domain XML
+	LP_LIST, // empty
+	LP_INFO, // lp_name
+	LP_DUMPXML, // lp_name
+	LP_DESTROY, // lp_name
+	LP_SHUTDOWN, // lp_name
+	LP_REBOOT, // lp_name
+	LP_PAUSE, // lp_name
+	LP_UNPAUSE, // lp_name
+	LP_MEMSET, // lp_memset
+	LP_VCPUSET, // lp_vcpuset
+	LP_VCPUPIN, // lp_vcpupin
+	LP_BLOCK_ATTACH, // lp_block
+	LP_BLOCK_DETACH, // lp_block (target only)
+	LP_NET_ATTACH, // lp_net
+	LP_NET_DETACH, // lp_net (mac only)
+	LP_CONSOLE, // lp_name; then LP_CONSOLE_DATA both ways
+	LP_TRACE, // lp_name; then LP_TRACE_EVENT from laminad
+	// Replies.
+	LP_REPLY_OK = 0x100, // lp_ok
+	LP_REPLY_ERROR, // lp_error + message (frozen)
+	LP_REPLY_VERSION, // lp_version
+	LP_REPLY_LIST, // lp_dom_stats[]
+	LP_REPLY_INFO, // lp_dom_stats + domain XML
+	LP_REPLY_TEXT, // text
+	// Streams.
+	LP_CONSOLE_DATA = 0x200, // bytes
+	LP_TRACE_EVENT, // lp_trace_event
+	LP_STREAM_END, // lp_error + message
+};
+
+enum lp_state {
+	LP_STATE_RUNNING = 1,
+	LP_STATE_PAUSED,
+	LP_STATE_SHUTTING_DOWN,
+	LP_STATE_SHUTOFF,
+	LP_STATE_CRASHED,
+};
+
+struct lp_name {
+	char name[LP_NAME_MAX];
+};
+
+#define LP_CREATE_PAUSED 1u
+struct lp_create {
+	uint32_t flags;
+	uint32_t pad;
+};
+
+struct lp_memset {
+	char name[LP_NAME_MAX];
+	uint64_t kib;
+};
+
+struct lp_vcpuset {
+	char name[LP_NAME_MAX];
+	uint32_t count;
+	uint32_t pad;
+};
+
+struct lp_vcpupin {
+	char name[LP_NAME_MAX];
+	uint32_t vcpu;
+	uint32_t pad;
+	uint64_t cpus[LP_MAX_CPUS / 64];
+};
+
+struct lp_block {
+	char name[LP_NAME_MAX];
+	char target[8];
+	uint32_t readonly;
+	uint32_t pad;
+	char source[4096];
+};
+
+struct lp_net {
+	char name[LP_NAME_MAX];
+	char network[33];
+	uint8_t mac[6];
+	uint8_t has_mac;
+	uint32_t in_kibps, out_kibps;
+};
+
+struct lp_ok {
+	uint32_t id;
+	uint32_t pad;
+};
+
+struct lp_error {
+	int32_t code; // errno value
+	uint32_t pad;
+};
+
+struct lp_version {
+	uint32_t proto;
+	uint32_t pad;
+	char daemon[32];
+	char backend[32];
+};
+
+struct lp_exit_count {
+	char reason[16];
+	uint64_t count;
+};
+
+struct lp_dom_stats {
+	char name[LP_NAME_MAX];
+	uint32_t id;
+	uint32_t state; // enum lp_state
+	uint32_t vcpus, max_vcpus;
+	uint64_t mem_kib, maxmem_kib;
+	uint64_t cpu_ns;
+	uint64_t hypercalls;
+	uint32_t nexits;
+	uint32_t pad;
+	struct lp_exit_count exits[LP_MAX_EXIT_REASONS];
+};
+
+struct lp_trace_event {
+	uint64_t ts_ns;
+	uint32_t vcpu;
+	uint32_t nr;
+	uint64_t args[5];
+	int64_t ret;
+	char text[128]; // decoded by the back-end, e.g. "evtchn_send(port=3)"
+};
+
+struct lp_msg {
+	struct lp_hdr hdr;
+	uint8_t *payload; // hdr.len bytes plus a NUL; NULL if empty
+};
+
+struct lp_err {
+	int code; // errno value
+	char msg[256];
+};
+
+const char *lp_type_name(uint16_t type);
+const char *lp_state_name(uint32_t state);
+// 0 if the header is acceptable; -1 with `e` filled.
+int lp_check_header(const struct lp_hdr *h, struct lp_err *e);
+// 0 if `len` bytes of payload fit what `type` allows; -1 with `e` filled.
+int lp_check_payload(uint16_t type, const void *payload, uint32_t len, struct lp_err *e);
+// Frame a message: header for `type` and len bytes.
+void lp_header(struct lp_hdr *h, uint16_t type, uint32_t len);
+// For non-blocking readers: 0 if more bytes are needed, the whole message
+// size once `avail` bytes hold one, -1 with `e` filled on a bad header.
+long lp_parse(const void *buf, size_t avail, struct lp_err *e);
+
+// Blocking I/O.  lp_send writes header + a + b; 0 or -1 (errno set).
+int lp_send(int fd, uint16_t type, const void *a, size_t alen, const void *b, size_t blen);
+int lp_send_error(int fd, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+// Read one checked message; 0, or -1 with `e` filled (code ECONNRESET and
+// "connection closed" for a clean end of stream).
+int lp_recv(int fd, struct lp_msg *m, struct lp_err *e);
+void lp_msg_free(struct lp_msg *m);
+
+#endif
