@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+// console.h: guest console output and input (console_io debug channel and the PV console ring).
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+#include "dom.h"
+
+struct hv_console {
+	int out_fd;               /* where output is copied live, or -1 */
+	char prefix[72];          /* "[name] " at each line start, or "" */
+	bool mid_line;            /* last output did not end a line (vCPU threads, lock) */
+	pthread_mutex_t lock;     /* guards in[] and output */
+	char in[4096];            /* input typed at the console, not yet read */
+	size_t in_len;
+};
+
+int console_init(struct domain *d, int out_fd, const char *prefix);
+void console_free(struct domain *d);
+void console_output(struct domain *d, const char *buf, size_t len);
+size_t console_input_take(struct domain *d, char *buf, size_t max);
+int console_input_put(struct domain *d, const char *buf, size_t len);
+#endif

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+// dom.h: the hypervisor's internal view of domains and vCPUs (shared by all of libhv).
+#ifndef HV_DOM_H
+#define HV_DOM_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+#include "hv.h"
+
+#define HV_MAX_VCPUS 8
+#define HV_PAGE 4096ull
+#define HV_HC_SLOTS 64          /* counters per hypercall number */
+#define HV_EXIT_REASONS 40      /* counters per KVM exit reason */
+
+struct domain;
+
+/* One vCPU: owned by its thread except where a field says otherwise. */
+struct vcpu {
+	struct domain *d;
+	int id;
+	int fd;                     /* KVM vCPU fd */
+	struct kvm_run *run;        /* mmap of fd; only the vCPU thread touches it */
+	pthread_t thread;
+	bool started;               /* thread created (d->lock) */
+	bool up;                    /* runs guest code (d->lock); vcpu_op up/down */
+	bool ever_ran;              /* has had a context (d->lock) */
+	bool parked;                /* waiting in may_run() (d->lock) */
+	uint64_t runstate_gpa;      /* registered runstate area or 0 (d->lock) */
+	int irq_efd;                /* irqfd that raises this vCPU's upcall vector */
+	bool irqfd_bound;           /* irq_efd is attached to its GSI (d->lock) */
+	uint8_t upcall_vector;      /* 0 = none registered (d->lock) */
+	uint64_t vcpu_info_gpa;     /* guest-physical address or ~0 (d->lock) */
+	int64_t timer_deadline;     /* set_timer_op, PV-clock ns, 0 = off (d->lock) */
+	int64_t periodic_ns;        /* vcpu_op periodic timer period, 0 = off (d->lock) */
+	int64_t periodic_next;      /* (d->lock) */
+	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
+	uint64_t tsc_at_sync;       /* guest TSC at the last PV-clock sync (vCPU thread) */
+	int64_t ns_at_sync;
+	uint32_t tsc_mul;           /* PV clock scale for this vCPU */
+	int8_t tsc_shift;
+	pthread_mutex_t rs_lock;    /* guards the runstate fields below */
+	int rs_state;               /* LAMINA_RUNSTATE_* */
+	int64_t rs_entry;           /* PV ns when rs_state was entered */
+	int64_t rs_time[4];         /* ns spent in each state before rs_entry */
+};
+
+/* A hypervisor-owned page mapped into the guest's physmap hole. */
+struct physmap_ent {
+	bool used;
+	uint64_t gfn;
+	void *host;
+};
+#define PHYSMAP_MAX 128     /* shared_info + grant frames + rings + spare */
+#define PHYSMAP_SLOT0 16    /* KVM slots PHYSMAP_SLOT0.. hold them */
+
+struct hv_console;
+struct evtchn_table;
+struct grant_table;
+
+struct domain {
+	struct hv *hv;
+	uint16_t id;
+	char name[64];
+	int vmfd;
+	int memfd;                  /* guest RAM; back-ends map pages of it */
+	uint8_t *ram;               /* host mapping of all guest RAM */
+	uint64_t ram_bytes;         /* size of the RAM region */
+	uint64_t max_pages;         /* reservation ceiling */
+	atomic_uint_fast64_t cur_pages;  /* populated pages */
+	uint8_t *populated;         /* bitmap: page is backed (d->lock) */
+	int nr_vcpus;
+	struct vcpu vcpu[HV_MAX_VCPUS];
+	pthread_mutex_t lock;       /* guards fields marked d->lock */
+	pthread_cond_t wake;        /* signalled on events, timers, shutdown (d->lock) */
+	int state;                  /* HV_DOM_* (d->lock) */
+	int shutdown_reason;        /* LAMINA_SHUTDOWN_* once state is SHUTDOWN (d->lock) */
+	char crash_why[160];        /* why the domain was killed, if it was */
+	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation: PV-clock zero */
+	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
+	uint8_t *shinfo;            /* shared_info page (hypervisor memory) */
+	void *store_page;           /* store ring page (hypervisor memory) */
+	void *console_page;         /* PV console ring page (hypervisor memory) */
+	uint64_t shinfo_gfn;        /* where the guest mapped it, or ~0 */
+	struct evtchn_table *evt;
+	struct grant_table *gnt;
+	struct hv_console *con;
+	struct hv_limits lim;
+	int timer_efd;              /* 1 while the timer thread runs */
+	pthread_t timer_thread;
+	int log_fd;                 /* console_io and hypervisor messages */
+	int next_slot;              /* next free KVM memslot (d->lock) */
+	struct physmap_ent pm[PHYSMAP_MAX];  /* (d->lock) */
+	void (*trace)(struct domain *, int vcpu, const uint64_t a[6], int64_t ret);
+};
+
+/* Kill the domain from inside (fatal guest behaviour); logs why. */
+void dom_crash(struct domain *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void dom_log(struct domain *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int64_t hv_now_ns(void);
+int64_t dom_time_ns(struct domain *d);   /* PV-clock time of d */
+void dom_wake_all(struct domain *d);     /* d->lock held */
+#endif

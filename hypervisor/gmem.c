@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+// gmem.c: the one checked accessor for guest memory named by guest virtual addresses.
+#include <string.h>
+#include <sys/ioctl.h>
+#include <lamina/errno.h>
+#include "gmem.h"
+#include "mem.h"
+
+/* Guest-physical address of va in v's current address space, or -1. */
+static int64_t translate(struct vcpu *v, uint64_t va, bool write)
+{
+	struct kvm_translation t = { .linear_address = va };
+
+	if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+		return -1;
+	if (write && !t.writeable)
+		return -1;
+	return (int64_t)t.physical_address;
+}
+
+/* Walk [va, va+len) page by page; call fn on each host chunk. */
+static int walk(struct vcpu *v, uint64_t va, size_t len, bool write,
+		void (*fn)(void *host, void *buf, size_t n), void *buf)
+{
+	if (len > GMEM_MAX || va + len < va)
+		return -LAMINA_EFAULT;
+	while (len) {
+		size_t chunk = HV_PAGE - (va & (HV_PAGE - 1));
+		if (chunk > len)
+			chunk = len;
+		int64_t gpa = translate(v, va, write);
+		void *host = gpa < 0 ? NULL : mem_gpa(v->d, (uint64_t)gpa, chunk);
+		if (!host)
+			return -LAMINA_EFAULT;
+		fn(host, buf, chunk);
+		va += chunk;
+		buf = (char *)buf + chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static void to_buf(void *host, void *buf, size_t n) { memcpy(buf, host, n); }
+static void to_host(void *host, void *buf, size_t n) { memcpy(host, buf, n); }
+
+int gmem_read(struct vcpu *v, uint64_t va, void *buf, size_t len)
+{
+	return len ? walk(v, va, len, false, to_buf, buf) : 0;
+}
+
+int gmem_write(struct vcpu *v, uint64_t va, const void *buf, size_t len)
+{
+	return len ? walk(v, va, len, true, to_host, (void *)buf) : 0;
+}
+
+/* Host pointer to a page-contained, naturally aligned object at va, or NULL. */
+void *gmem_ptr(struct vcpu *v, uint64_t va, size_t len, bool write)
+{
+	if (len == 0 || len > HV_PAGE || (va & (HV_PAGE - 1)) + len > HV_PAGE)
+		return NULL;
+	int64_t gpa = translate(v, va, write);
+	return gpa < 0 ? NULL : mem_gpa(v->d, (uint64_t)gpa, len);
+}

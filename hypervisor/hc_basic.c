@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// hc_basic.c: the null, version and console_io hypercalls.
+#include <lamina/console.h>
+#include <lamina/errno.h>
+#include <lamina/version.h>
+#include "console.h"
+#include "gmem.h"
+#include "hcall.h"
+
+#define FEATURES0 (LAMINA_FEAT_EVENT_DOORBELL | LAMINA_FEAT_BALLOON | LAMINA_FEAT_RUNSTATE)
+
+int64_t hc_null(struct vcpu *v, const uint64_t a[5])
+{
+	(void)v;
+	(void)a;
+	return 0;
+}
+
+int64_t hc_version(struct vcpu *v, const uint64_t a[5])
+{
+	struct lamina_version_features f;
+
+	switch (a[0]) {
+	case LAMINA_VERSION_GET:
+		return LAMINA_ABI_VERSION;
+	case LAMINA_VERSION_FEATURES:
+		if (gmem_read(v, a[1], &f, sizeof(f)))
+			return -LAMINA_EFAULT;
+		f.bits = f.index == 0 ? FEATURES0 : 0;
+		return gmem_write(v, a[1], &f, sizeof(f)) ? -LAMINA_EFAULT : 0;
+	default:
+		return -LAMINA_ENOSYS;
+	}
+}
+
+/* console_io(cmd, count, buf) */
+int64_t hc_console_io(struct vcpu *v, const uint64_t a[5])
+{
+	static _Thread_local char buf[LAMINA_CONSOLE_IO_MAX];
+	uint64_t n = a[1] > LAMINA_CONSOLE_IO_MAX ? LAMINA_CONSOLE_IO_MAX : a[1];
+
+	switch (a[0]) {
+	case LAMINA_CONSOLE_WRITE:
+		if (gmem_read(v, a[2], buf, n))
+			return -LAMINA_EFAULT;
+		console_output(v->d, buf, n);
+		return (int64_t)n;
+	case LAMINA_CONSOLE_READ:
+		if (n && !gmem_ptr(v, a[2], 1, true))
+			return -LAMINA_EFAULT;
+		n = console_input_take(v->d, buf, n);
+		if (gmem_write(v, a[2], buf, n)) {
+			console_input_put(v->d, buf, n);  /* best effort: give it back */
+			return -LAMINA_EFAULT;
+		}
+		return (int64_t)n;
+	default:
+		return -LAMINA_ENOSYS;
+	}
+}

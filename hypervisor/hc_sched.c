@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+// hc_sched.c: sched_op (yield, block, poll, shutdown) and set_timer_op.
+#include <sched.h>
+#include <time.h>
+#include <lamina/errno.h>
+#include <lamina/event_channel.h>
+#include <lamina/sched.h>
+#include <lamina/shared_info.h>
+#include "event.h"
+#include "gmem.h"
+#include "hcall.h"
+#include "hv_int.h"
+#include "timer.h"
+
+static bool dom_live(struct domain *d)
+{
+	return d->state == HV_DOM_RUNNING || d->state == HV_DOM_PAUSED;
+}
+
+/* Sleep on d->wake until PV-clock time `until` (0 = no limit). d->lock held. */
+static bool wait_until(struct domain *d, int64_t until)
+{
+	if (!until) {
+		pthread_cond_wait(&d->wake, &d->lock);
+		return true;
+	}
+	if (dom_time_ns(d) >= until)
+		return false;
+	int64_t abs = until + d->boot_ns;
+	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
+	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+	return true;
+}
+
+static int64_t sched_block(struct vcpu *v)
+{
+	struct lamina_vcpu_info *vi = evt_vcpu_info(v);
+	struct domain *d = v->d;
+
+	if (vi)
+		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
+	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
+	pthread_mutex_lock(&d->lock);
+	while (dom_live(d) && !evt_upcall_pending(v))
+		wait_until(d, 0);
+	pthread_mutex_unlock(&d->lock);
+	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
+	return 0;
+}
+
+/* 1 if any listed port is pending, else 0; -EBADF for a port not open. */
+static int any_pending(struct domain *d, const lamina_port_t *p, unsigned n)
+{
+	int hit = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		int r = evt_port_pending(d, p[i]);
+		if (r < 0)
+			return r;
+		hit |= r;
+	}
+	return hit;
+}
+
+static int64_t sched_poll(struct vcpu *v, uint64_t arg)
+{
+	struct lamina_sched_poll sp;
+	lamina_port_t ports[LAMINA_SCHED_POLL_MAX];
+	struct domain *d = v->d;
+	int r;
+
+	if (gmem_read(v, arg, &sp, sizeof(sp)))
+		return -LAMINA_EFAULT;
+	if (sp.nr_ports == 0 || sp.nr_ports > LAMINA_SCHED_POLL_MAX)
+		return -LAMINA_EINVAL;
+	if (gmem_read(v, sp.ports, ports, sp.nr_ports * sizeof(ports[0])))
+		return -LAMINA_EFAULT;
+	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
+	pthread_mutex_lock(&d->lock);
+	while ((r = any_pending(d, ports, sp.nr_ports)) == 0 && dom_live(d))
+		if (!wait_until(d, (int64_t)sp.timeout)) {
+			r = -LAMINA_ETIMEDOUT;
+			break;
+		}
+	pthread_mutex_unlock(&d->lock);
+	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
+	return r < 0 ? r : 0;
+}
+
+static int others_up(struct vcpu *v)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&v->d->lock);
+	for (int i = 0; i < v->d->nr_vcpus; i++)
+		n += i != v->id && v->d->vcpu[i].up;
+	pthread_mutex_unlock(&v->d->lock);
+	return n;
+}
+
+static int64_t sched_shutdown(struct vcpu *v, uint64_t arg)
+{
+	struct lamina_sched_shutdown s;
+
+	if (gmem_read(v, arg, &s, sizeof(s)))
+		return -LAMINA_EFAULT;
+	switch (s.reason) {
+	case LAMINA_SHUTDOWN_POWEROFF:
+	case LAMINA_SHUTDOWN_REBOOT:
+	case LAMINA_SHUTDOWN_CRASH:
+		dom_shutdown(v->d, (int)s.reason);
+		return 0;
+	case LAMINA_SHUTDOWN_SUSPEND:
+		return others_up(v) ? -LAMINA_EBUSY : -LAMINA_EOPNOTSUPP;
+	default:
+		return -LAMINA_EINVAL;
+	}
+}
+
+int64_t hc_sched_op(struct vcpu *v, const uint64_t a[5])
+{
+	switch (a[0]) {
+	case LAMINA_SCHEDOP_YIELD:
+		sched_yield();
+		return 0;
+	case LAMINA_SCHEDOP_BLOCK:
+		return sched_block(v);
+	case LAMINA_SCHEDOP_POLL:
+		return sched_poll(v, a[1]);
+	case LAMINA_SCHEDOP_SHUTDOWN:
+		return sched_shutdown(v, a[1]);
+	default:
+		return -LAMINA_ENOSYS;
+	}
+}
+
+/* Arm (or with 0, cancel) this vCPU's one-shot timer; the timer thread fires it. */
+void vcpu_set_deadline(struct vcpu *v, int64_t deadline)
+{
+	pthread_mutex_lock(&v->d->lock);
+	v->timer_deadline = deadline;
+	dom_wake_all(v->d);
+	pthread_mutex_unlock(&v->d->lock);
+}
+
+int64_t hc_set_timer_op(struct vcpu *v, const uint64_t a[5])
+{
+	vcpu_set_deadline(v, (int64_t)(a[0] > INT64_MAX ? INT64_MAX : a[0]));
+	return 0;
+}

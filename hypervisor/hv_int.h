@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: MIT
+// hv_int.h: the hypervisor instance (all domains of one process) and cross-file helpers.
+#ifndef HV_HV_INT_H
+#define HV_HV_INT_H
+#include "dom.h"
+
+#define HV_MAX_DOMS 64
+
+struct hv {
+	int kvm;                          /* /dev/kvm */
+	pthread_mutex_t lock;             /* guards doms[] */
+	struct domain *doms[HV_MAX_DOMS]; /* by domain id; 0 is the host side */
+};
+
+struct domain *hv_domain_get(struct hv *hv, unsigned id);  /* NULL if none */
+void dom_shutdown(struct domain *d, int reason);
+void vcpu_set_deadline(struct vcpu *v, int64_t deadline);  /* 0 cancels */
+void vcpu_upcall(struct vcpu *v);     /* takes d->lock: call without it */
+void *hv_page_alloc(void);
+void hv_page_free(void *p);
+struct lamina_vcpu_runstate_info;
+int vcpu_route_upcalls(struct domain *d);   /* d->lock held */
+void runstate_set(struct vcpu *v, int state);
+void runstate_snapshot(struct vcpu *v, struct lamina_vcpu_runstate_info *ri);
+void runstate_publish(struct vcpu *v);
+#endif

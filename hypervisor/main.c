@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+// main.c: lamina-hv: run one or more domains from the command line until they all end.
+#include <errno.h>
+#include <pthread.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <lamina/sched.h>
+#include "hv.h"
+
+#define MAX_DOMS 8
+
+static const char *usage =
+	"usage: lamina-hv [DOMAIN-OPTIONS] KERNEL [[DOMAIN-OPTIONS] KERNEL ...]\n"
+	"Runs each KERNEL (an ELF64 Lamina guest) as a domain; options apply to the\n"
+	"next KERNEL. Exits when every domain has ended: 0 if all powered off.\n"
+	"  -m, --mem MIB        initial memory (default 16)\n"
+	"  -M, --maxmem MIB     maximum memory for ballooning (default: --mem)\n"
+	"  -c, --vcpus N        vCPUs (default 1)\n"
+	"  -a, --cmdline TEXT   guest command line\n"
+	"  -n, --name NAME      domain name (default: kernel file name)\n"
+	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
+	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
+	"  -h, --help           this text\n";
+
+static const char *reason_name(int r)
+{
+	switch (r) {
+	case LAMINA_SHUTDOWN_POWEROFF: return "poweroff";
+	case LAMINA_SHUTDOWN_REBOOT:   return "reboot";
+	case LAMINA_SHUTDOWN_SUSPEND:  return "suspend";
+	case LAMINA_SHUTDOWN_CRASH:    return "crash";
+	default:                       return "unknown";
+	}
+}
+
+static int parse_mib(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v == 0 || v > (1ull << 20))
+		return -1;
+	*out = v << 20;
+	return 0;
+}
+
+struct opts {
+	struct hv_dom_params p[MAX_DOMS];
+	int n, timeout, stats;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
+		{ "cmdline", 1, 0, 'a' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
+		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
+	int c;
+
+	while (optind < argc) {
+		if ((c = getopt_long(argc, argv, "+m:M:c:a:n:t:sh", lo, NULL)) == -1) {
+			if (o->n == MAX_DOMS) {
+				fprintf(stderr, "lamina-hv: at most %d domains\n", MAX_DOMS);
+				return -1;
+			}
+			cur.kernel = argv[optind++];
+			if (!cur.name)
+				cur.name = basename(strdup(cur.kernel));
+			o->p[o->n++] = cur;
+			cur = (struct hv_dom_params){ .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
+			continue;
+		}
+		switch (c) {
+		case 'm': if (parse_mib(optarg, &cur.mem_bytes)) goto bad; break;
+		case 'M': if (parse_mib(optarg, &cur.max_bytes)) goto bad; break;
+		case 'c': cur.vcpus = atoi(optarg); break;
+		case 'a': cur.cmdline = optarg; break;
+		case 'n': cur.name = optarg; break;
+		case 't': o->timeout = atoi(optarg); break;
+		case 's': o->stats = 1; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); return -1;
+		}
+	}
+	if (o->n == 0) {
+		fprintf(stderr, "lamina-hv: no KERNEL given\n%s", usage);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "lamina-hv: '%s' is not a size in MiB (1..1048576)\n", optarg);
+	return -1;
+}
+
+static struct domain *doms[MAX_DOMS];
+static int ndoms;
+
+static void *watchdog(void *arg)
+{
+	int secs = *(int *)arg;
+
+	sleep((unsigned)secs);
+	for (int i = 0; i < ndoms; i++)
+		hv_kill(doms[i], "timed out: still running after the --timeout limit");
+	return NULL;
+}
+
+static void print_stats(struct domain *d)
+{
+	struct hv_dom_stats s;
+	static const char *names[] = { "null", "version", "console_io", "sched_op",
+		"set_timer_op", "vcpu_op", "memory_op", "event_channel_op", "event_send",
+		"grant_table_op", "multicall" };
+
+	hv_stats(d, &s);
+	printf("lamina-hv: stats %s: pages %llu/%llu", hv_dom_name(d),
+	       (unsigned long long)s.cur_pages, (unsigned long long)s.max_pages);
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (s.hypercalls[i])
+			printf(" %s=%llu", names[i], (unsigned long long)s.hypercalls[i]);
+	printf(" exits:");
+	for (int r = 0; r < 40; r++)
+		if (s.exits[r])
+			printf(" %d=%llu", r, (unsigned long long)s.exits[r]);
+	printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct opts o;
+	char err[256];
+	int rc = 0;
+
+	if (parse(argc, argv, &o) < 0)
+		return 2;
+	struct hv *hv = hv_open(err, sizeof(err));
+	if (!hv) {
+		fprintf(stderr, "lamina-hv: %s\n", err);
+		return 1;
+	}
+	for (int i = 0; i < o.n; i++) {
+		if (o.n > 1)
+			o.p[i].console_prefix = o.p[i].name;
+		if (!(doms[i] = hv_create(hv, &o.p[i], err, sizeof(err)))) {
+			fprintf(stderr, "lamina-hv: %s: %s\n", o.p[i].kernel, err);
+			hv_close(hv);
+			return 1;
+		}
+		ndoms++;
+	}
+	for (int i = 0; i < ndoms; i++)
+		if (hv_start(doms[i]) < 0) {
+			fprintf(stderr, "lamina-hv: cannot start %s\n", hv_dom_name(doms[i]));
+			hv_kill(doms[i], "could not start its vCPUs");
+		}
+	pthread_t wd;
+	if (o.timeout > 0)
+		pthread_create(&wd, NULL, watchdog, &o.timeout);
+	for (int i = 0; i < ndoms; i++) {
+		int r = hv_wait(doms[i]);
+		const char *why = hv_crash_reason(doms[i]);
+		fflush(stdout);
+		fprintf(stderr, "lamina-hv: domain %d (%s) ended: %s%s%s\n", hv_dom_id(doms[i]),
+			hv_dom_name(doms[i]), reason_name(r), *why ? ": " : "", why);
+		if (r != LAMINA_SHUTDOWN_POWEROFF || *why)
+			rc = 3;
+	}
+	if (o.stats)
+		for (int i = 0; i < ndoms; i++)
+			print_stats(doms[i]);
+	fflush(stdout);
+	hv_close(hv);
+	return rc;
+}

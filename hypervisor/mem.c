@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+// mem.c: guest RAM as a memfd, its KVM slot, and ballooning (punch out / repopulate pages).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <lamina/errno.h>
+#include "kvm.h"
+#include "mem.h"
+
+int mem_init(struct domain *d, uint64_t bytes, char *err, size_t n)
+{
+	char name[32];
+
+	if (bytes == 0 || bytes % (2u << 20) || bytes > MEM_RAM_MAX) {
+		snprintf(err, n, "memory must be a multiple of 2 MiB between 2 MiB and %llu MiB",
+			 (unsigned long long)(MEM_RAM_MAX >> 20));
+		return -1;
+	}
+	snprintf(name, sizeof(name), "lamina-dom%u", d->id);
+	d->memfd = memfd_create(name, MFD_CLOEXEC);
+	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)bytes) < 0) {
+		snprintf(err, n, "guest RAM (%s): %s", name, strerror(errno));
+		return -1;
+	}
+	d->ram = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+		      d->memfd, 0);
+	d->populated = calloc(bytes / HV_PAGE / 8 + 1, 1);
+	if (d->ram == MAP_FAILED || !d->populated) {
+		snprintf(err, n, "mapping %llu MiB of guest RAM: %s",
+			 (unsigned long long)(bytes >> 20), strerror(errno));
+		d->ram = NULL;
+		return -1;
+	}
+	memset(d->populated, 0xff, bytes / HV_PAGE / 8);
+	d->ram_bytes = bytes;
+	atomic_store(&d->cur_pages, bytes / HV_PAGE);
+	if (kvm_map(d->vmfd, d->next_slot++, 0, bytes, d->ram) < 0) {
+		snprintf(err, n, "KVM memory slot: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void mem_free(struct domain *d)
+{
+	if (d->ram)
+		munmap(d->ram, d->ram_bytes);
+	if (d->memfd >= 0)
+		close(d->memfd);
+	free(d->populated);
+}
+
+bool mem_populated(struct domain *d, uint64_t gfn)
+{
+	return gfn < d->ram_bytes / HV_PAGE &&
+	       (d->populated[gfn / 8] >> (gfn % 8) & 1);
+}
+
+/* Give page gfn back to the host. Caller holds d->lock. */
+int mem_release(struct domain *d, uint64_t gfn)
+{
+	if (gfn >= d->ram_bytes / HV_PAGE)
+		return -LAMINA_EINVAL;
+	if (!mem_populated(d, gfn))
+		return -LAMINA_ENOENT;
+	if (fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)(gfn * HV_PAGE), HV_PAGE) < 0)
+		return -LAMINA_ENOMEM;
+	d->populated[gfn / 8] &= (uint8_t)~(1u << (gfn % 8));
+	atomic_fetch_sub(&d->cur_pages, 1);
+	return 0;
+}
+
+/* Back page gfn again (zero-filled on first touch). Caller holds d->lock. */
+int mem_populate(struct domain *d, uint64_t gfn)
+{
+	if (gfn >= d->ram_bytes / HV_PAGE)
+		return -LAMINA_EINVAL;
+	if (mem_populated(d, gfn))
+		return -LAMINA_EEXIST;
+	if (atomic_load(&d->cur_pages) >= d->max_pages)
+		return -LAMINA_ENOMEM;
+	d->populated[gfn / 8] |= (uint8_t)(1u << (gfn % 8));
+	atomic_fetch_add(&d->cur_pages, 1);
+	return 0;
+}
+
+/* Host pointer to [gpa, gpa+len) if it lies wholly in populated RAM, else NULL. */
+void *mem_gpa(struct domain *d, uint64_t gpa, size_t len)
+{
+	if (len == 0 || gpa >= d->ram_bytes || len > d->ram_bytes - gpa)
+		return NULL;
+	for (uint64_t g = gpa / HV_PAGE; g <= (gpa + len - 1) / HV_PAGE; g++)
+		if (!mem_populated(d, g))
+			return NULL;
+	return d->ram + gpa;
+}

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+// mem.h: guest RAM, its bookkeeping and ballooning.
+#ifndef HV_MEM_H
+#define HV_MEM_H
+#include "dom.h"
+
+#define MEM_RAM_MAX (3ull << 30)       /* RAM sits below the 3 GiB PCI-style hole */
+#define MEM_HOLE_BASE 0xfe000000ull    /* special pages (shared_info, grant frames) */
+#define MEM_HOLE_END  0xfec00000ull
+
+int mem_init(struct domain *d, uint64_t bytes, char *err, size_t n);
+void mem_free(struct domain *d);
+bool mem_populated(struct domain *d, uint64_t gfn);
+int mem_release(struct domain *d, uint64_t gfn);
+int mem_populate(struct domain *d, uint64_t gfn);
+void *mem_gpa(struct domain *d, uint64_t gpa, size_t len);
+#endif

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+// vcpu.c: one thread per vCPU: run it in KVM and handle each exit to user space.
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <lamina/cpuid.h>
+#include <lamina/errno.h>
+#include <lamina/shared_info.h>
+#include "clock.h"
+#include "event.h"
+#include "hcall.h"
+#include "hv_int.h"
+#include "vcpu.h"
+
+#define SIG_KICK SIGUSR1
+
+static void on_kick(int sig) { (void)sig; }
+
+void vcpu_signals_init(void)
+{
+	struct sigaction sa = { .sa_handler = on_kick };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIG_KICK, &sa, NULL);
+}
+
+/* Make v leave KVM_RUN soon (to see a pause or a shutdown). */
+void vcpu_kick_out(struct vcpu *v)
+{
+	if (!v->started || !v->run)
+		return;
+	v->run->immediate_exit = 1;
+	pthread_kill(v->thread, SIG_KICK);
+}
+
+/* Wait while the domain is paused or this vCPU is down; false once it is over. */
+static bool may_run(struct vcpu *v)
+{
+	struct domain *d = v->d;
+	bool ok;
+
+	pthread_mutex_lock(&d->lock);
+	if (!v->up || d->state != HV_DOM_RUNNING) {
+		v->parked = true;
+		dom_wake_all(d);          /* vcpu_op DOWN waits for this */
+		pthread_mutex_unlock(&d->lock);
+		runstate_set(v, LAMINA_RUNSTATE_OFFLINE);
+		pthread_mutex_lock(&d->lock);
+	}
+	while ((d->state == HV_DOM_PAUSED || d->state == HV_DOM_CREATED || !v->up) &&
+	       d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED)
+		pthread_cond_wait(&d->wake, &d->lock);
+	v->parked = false;
+	ok = d->state == HV_DOM_RUNNING;
+	v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&d->lock);
+	if (ok)
+		runstate_set(v, LAMINA_RUNSTATE_RUNNING);
+	return ok;
+}
+
+static void on_io(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+
+	if (r->io.direction == KVM_EXIT_IO_OUT && r->io.size == 4 && r->io.count == 1) {
+		if (r->io.port == HC_PORT) {
+			hcall_on_exit(v);
+			return;
+		}
+		if (r->io.port == HC_DOORBELL) {
+			uint32_t port;
+			memcpy(&port, data, 4);
+			r->s.regs.regs.rax = (uint64_t)evt_send_local(v, port);
+			r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+			return;
+		}
+	}
+	/* No devices: reads float high, writes vanish. */
+	if (r->io.direction == KVM_EXIT_IO_IN)
+		memset(data, 0xff, (size_t)r->io.size * r->io.count);
+}
+
+static void on_msr(struct vcpu *v, bool write)
+{
+	struct kvm_run *r = v->run;
+
+	r->msr.error = 1;                       /* #GP unless we know it */
+	if (write && r->msr.index == LAMINA_MSR_HYPERCALL &&
+	    hcall_page_install(v->d, r->msr.data) == 0)
+		r->msr.error = 0;
+	if (!write)
+		r->msr.data = 0;
+}
+
+/* Handle one exit; false if the domain must stop. */
+static bool on_exit(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		on_io(v);
+		return true;
+	case KVM_EXIT_X86_WRMSR:
+	case KVM_EXIT_X86_RDMSR:
+		on_msr(v, r->exit_reason == KVM_EXIT_X86_WRMSR);
+		return true;
+	case KVM_EXIT_INTR:
+		return true;
+	case KVM_EXIT_HLT:
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		dom_crash(v->d, "vCPU %d triple-faulted (rip %#llx)", v->id,
+			  (unsigned long long)r->s.regs.regs.rip);
+		return false;
+	case KVM_EXIT_MMIO:
+		dom_crash(v->d, "vCPU %d touched unbacked physical address %#llx (rip %#llx)",
+			  v->id, (unsigned long long)r->mmio.phys_addr,
+			  (unsigned long long)r->s.regs.regs.rip);
+		return false;
+	default:
+		dom_crash(v->d, "vCPU %d: unexpected KVM exit %u (rip %#llx)", v->id,
+			  r->exit_reason, (unsigned long long)r->s.regs.regs.rip);
+		return false;
+	}
+}
+
+void *vcpu_main(void *arg)
+{
+	struct vcpu *v = arg;
+
+	clock_sync(v);
+	while (may_run(v)) {
+		clock_maybe_sync(v);
+		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		int rc = ioctl(v->fd, KVM_RUN, 0);
+		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
+			atomic_fetch_add(&v->exits[KVM_EXIT_INTR], 1);
+			continue;
+		}
+		if (rc < 0) {
+			dom_crash(v->d, "vCPU %d: KVM_RUN: %s", v->id, strerror(errno));
+			break;
+		}
+		unsigned why = v->run->exit_reason;
+		atomic_fetch_add(&v->exits[why < HV_EXIT_REASONS ? why : 0], 1);
+		if (!on_exit(v))
+			break;
+	}
+	return NULL;
+}

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+// vcpu.h: vCPU threads.
+#ifndef HV_VCPU_H
+#define HV_VCPU_H
+#include "dom.h"
+
+void vcpu_signals_init(void);
+void vcpu_kick_out(struct vcpu *v);
+void *vcpu_main(void *arg);
+#endif
