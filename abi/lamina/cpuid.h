@@ -6,8 +6,6 @@
 #include "types.h"
 
 /**
- * # Discovery
- *
  * A guest finds out that it runs on Lamina with CPUID, then asks the
  * hypervisor to write the hypercall page into a page of its own RAM.
  *

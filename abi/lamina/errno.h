@@ -4,8 +4,6 @@
 #define LAMINA_ERRNO_H
 
 /**
- * # Errors
- *
  * A hypercall returns a value >= 0 on success and a *negated* error number
  * on failure, for example `-LAMINA_EINVAL`. The numbers are Linux's x86
  * errno values, so a Linux guest may pass them on unchanged. The constants

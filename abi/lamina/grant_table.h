@@ -6,8 +6,6 @@
 #include "types.h"
 
 /**
- * # Grants
- *
  * A domain shares one of its pages with one other domain by writing a
  * *grant entry* in its grant table and sending the entry's index (the
  * *grant reference*) to the peer, which may then map the page or copy to

@@ -6,8 +6,6 @@
 #include "types.h"
 
 /**
- * # Calling convention
- *
  * The hypercall page holds one 32-byte stub per hypercall. To make
  * hypercall `nr`, a 64-bit guest in ring 0 does
  *

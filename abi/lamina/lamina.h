@@ -4,8 +4,6 @@
 #define LAMINA_LAMINA_H
 
 /**
- * # Lamina guest ABI
- *
  * Everything a guest (or the hypervisor implementing it) needs is declared
  * in the headers under `abi/lamina/`; this file includes them all. They are
  * C99, need no C library, and work unchanged in the hypervisor, in
@@ -14,6 +12,7 @@
  * (read by the hypervisor) or OUT (written by it), and every error it can
  * return is listed with the condition that causes it.
  */
+
 #include "types.h"
 #include "errno.h"
 #include "barrier.h"

@@ -8,8 +8,6 @@
 #include "barrier.h"
 
 /**
- * # Shared rings
- *
  * A split driver has a *front-end* (in the guest) and a *back-end* (in
  * domain 0). They talk through one or more granted pages holding a ring of
  * slots, and an event channel. The front produces requests and consumes

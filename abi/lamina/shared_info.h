@@ -7,14 +7,15 @@
 #include "barrier.h"
 
 /**
- * # Shared memory with the hypervisor
- *
+ * @part shared 10
  * The hypervisor and a guest share a few pages that both read and write
  * without a hypercall. All of them hold hypervisor-owned frames mapped at a
  * gfn the guest picks inside the physmap hole (memory.h), except vcpu_info
  * and the runstate area, which live in guest RAM at an address the guest
  * registers (vcpu.h).
- *
+ */
+
+/**
  * ## The PV clock
  *
  * Each vCPU has a `struct lamina_vcpu_time_info`, written only by the

@@ -7,8 +7,6 @@
 #include "errno.h"
 
 /**
- * # The store
- *
  * The store is a tree of nodes kept by domain 0, like a small file system:
  * each node has a path (`/local/domain/3/device/vbd/0/state`), a value (a
  * byte string, possibly empty), children, and a permission list. Domains

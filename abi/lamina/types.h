@@ -60,9 +60,11 @@ typedef lamina_u32 lamina_port_t;
 /** A grant reference: an index into the granting domain's grant table. */
 typedef lamina_u32 lamina_grant_ref_t;
 
-/*
- * LAMINA_STATIC_ASSERT(tag, cond): fail the build if cond is false.
- * tag must be unique across all ABI headers (it names a typedef in C99).
+/**
+ * `LAMINA_STATIC_ASSERT(tag, cond)` fails the build if cond is false; every
+ * shared structure's size and key offsets are checked with it, so a layout
+ * change cannot slip in unnoticed. `tag` must be unique across the ABI
+ * headers (it names a typedef in C99, which has no `_Static_assert`).
  */
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define LAMINA_STATIC_ASSERT(tag, cond) static_assert(cond, #tag)
@@ -73,7 +75,7 @@ typedef lamina_u32 lamina_grant_ref_t;
 	typedef char lamina_static_assert_##tag[(cond) ? 1 : -1]
 #endif
 
-/* Check a structure's size, or a member's offset, at build time. */
+/** Check a structure's size, or a member's offset, at build time. */
 #define LAMINA_CHECK_SIZE(tag, type, size) \
 	LAMINA_STATIC_ASSERT(size_##tag, sizeof(type) == (size))
 #define LAMINA_CHECK_OFFSET(tag, type, member, off) \

@@ -6,6 +6,7 @@
 #include "types.h"
 
 /**
+ * @part discovery
  * ## The ABI version
  *
  * `LAMINA_ABI_VERSION` is `major << 16 | minor`.

@@ -7,7 +7,7 @@
 #include "../ring.h"
 
 /**
- * # Block device protocol (`vbd`)
+ * ## Block device protocol (`vbd`)
  *
  * One ring page (`LAMINA_RING_DEFINE(lamina_blkif, ...)`) and one event
  * channel, set up as in io/bus.h. A request reads or writes whole 512-byte
@@ -20,7 +20,7 @@
  *
  * Ops: `READ` (disk to pages), `WRITE` (pages to disk), `FLUSH` (no
  * segments; completes when all earlier completed writes are durable),
- * `DISCARD` (no segments; `nr_sectors` in `sector_count`, the back may
+ * `DISCARD` (no segments; `sector_count` sectors from `sector`; the back may
  * drop the data).
  *
  * Back-end keys: `sectors` (disk size in 512-byte sectors), `sector-size`
@@ -41,9 +41,9 @@
 #define LAMINA_BLKIF_INFO_CDROM     (1u << 2)
 
 /** Response status. */
-#define LAMINA_BLKIF_RSP_OKAY     0
-#define LAMINA_BLKIF_RSP_ERROR   -1 /* I/O error or malformed request */
-#define LAMINA_BLKIF_RSP_EOPNOTSUPP -2 /* op not supported */
+#define LAMINA_BLKIF_RSP_OKAY       0
+#define LAMINA_BLKIF_RSP_ERROR      (-1) /* I/O error or malformed request */
+#define LAMINA_BLKIF_RSP_EOPNOTSUPP (-2) /* op not supported */
 
 struct lamina_blkif_segment {
 	lamina_grant_ref_t gref; /* page granted by the front */

@@ -4,8 +4,6 @@
 #define LAMINA_IO_BUS_H
 
 /**
- * # Split devices
- *
  * ## Handshake
  *
  * A virtual device has a front-end in the guest and a back-end in domain 0.

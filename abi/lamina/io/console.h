@@ -6,7 +6,7 @@
 #include "../types.h"
 
 /**
- * # PV console
+ * ## PV console
  *
  * Each domain has one console page, `struct lamina_console_ring`, mapped
  * with `memory_op ADD_TO_PHYSMAP` (space `LAMINA_SPACE_CONSOLE_RING`), and

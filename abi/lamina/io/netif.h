@@ -7,7 +7,7 @@
 #include "../ring.h"
 
 /**
- * # Network device protocol (`vif`)
+ * ## Network device protocol (`vif`)
  *
  * Two ring pages and one event channel, set up as in io/bus.h.
  *
@@ -44,8 +44,8 @@
 
 /** Response status (rx: a byte count if > 0). */
 #define LAMINA_NETIF_RSP_OKAY     0
-#define LAMINA_NETIF_RSP_ERROR   -1 /* malformed request or back-end failure */
-#define LAMINA_NETIF_RSP_DROPPED -2 /* frame dropped */
+#define LAMINA_NETIF_RSP_ERROR   (-1) /* malformed request or back-end failure */
+#define LAMINA_NETIF_RSP_DROPPED (-2) /* frame dropped */
 
 struct lamina_netif_tx_request {
 	lamina_grant_ref_t gref; /* page with the data */
