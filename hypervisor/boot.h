@@ -8,8 +8,8 @@
 #define BOOT_PDPT      0x2000u
 #define BOOT_PD        0x3000u   /* four page directories: 0x3000-0x6fff */
 #define BOOT_GDT       0x7000u
-#define BOOT_START     0x8000u   /* struct lamina_start_info */
-#define BOOT_CMDLINE   0x9000u   /* command line, NUL-terminated, one page */
+
+#define BOOT_CMDLINE   0x9000u   /* command line, NUL-terminated, one page; rsi at entry */
 #define BOOT_STACK     0x80000u  /* initial rsp of vCPU 0 */
 #define BOOT_LOAD_MIN  0x100000u /* ELF segments load at or above 1 MiB */
 #define BOOT_LOW_RESERVED 0x100000ull /* memory map: below 1 MiB is not RAM */

@@ -294,7 +294,7 @@ static int load_kernel(struct domain *d, const struct hv_dom_params *p,
 		snprintf((char *)d->ram + BOOT_CMDLINE, HV_PAGE, "%s", p->cmdline);
 	d->vcpu[0].up = true;
 	d->vcpu[0].ever_ran = true;
-	if (boot_vcpu_regs(&d->vcpu[0], entry, BOOT_STACK, BOOT_START) < 0) {
+	if (boot_vcpu_regs(&d->vcpu[0], entry, BOOT_STACK, BOOT_CMDLINE) < 0) {
 		snprintf(err, n, "setting vCPU 0 registers: %s", strerror(errno));
 		return -1;
 	}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+// evtchn.h: event channel internals: the pure per-domain port table (evtchn.c) and the locked operations on it (event.c).
+#ifndef HV_EVTCHN_H
+#define HV_EVTCHN_H
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <lamina/event_channel.h>
+
+struct domain;
+
+/*
+ * Locks, outermost first:
+ * 1. the instance's link lock (event.c): held by every operation that
+ *    links or unlinks two tables, frees a table, or reaches a table of
+ *    another domain by id, so a table reached through a link or the
+ *    registry cannot be freed while it is in use;
+ * 2. table locks, two at a time only in evtchn_lock2() order (domain id);
+ * 3. a domain's d->lock (vcpu_upcall() takes it during delivery).
+ * Sending takes only the sender's table lock: while the sender's port is
+ * linked, the peer table cannot be unlinked or freed (that needs the
+ * sender's lock), so delivery into the peer needs no lock of its own.
+ */
+
+/* One port. state and vcpu are written under the table lock with atomic
+ * stores and may be read without it (atomic loads); the rest is t->lock. */
+struct evtchn_port {
+	uint8_t state;              /* LAMINA_EVTCHNSTAT_* */
+	uint8_t virq;               /* VIRQ: which LAMINA_VIRQ_* */
+	bool fast;                  /* linked to a host port: doorbell ioeventfd registered */
+	uint16_t rdom;              /* UNBOUND: who may connect; INTERDOMAIN: peer's domain */
+	uint32_t vcpu;              /* vCPU events are delivered to */
+	uint32_t rport;             /* INTERDOMAIN: peer's port */
+	struct evtchn_table *rtab;  /* INTERDOMAIN: peer's table (valid while linked) */
+	int efd;                    /* host table: eventfd signalled on events, else -1 */
+};
+
+/* A domain's ports 1..limit-1. Fields without a lock note are constant. */
+struct evtchn_table {
+	pthread_mutex_t lock;
+	uint16_t domid;
+	uint32_t limit;             /* one past the highest port */
+	uint32_t nr_vcpus;
+	struct domain *owner;       /* guest domain delivered to; NULL for the host (domain 0) */
+	uint32_t (*virq)[LAMINA_NR_VIRQS]; /* [vcpu][virq] -> port, 0 = not bound (lock) */
+	struct evtchn_port *port;   /* [limit] (lock, see struct evtchn_port) */
+};
+
+/* Pure table logic (evtchn.c). Unless noted, callers hold t->lock; ops
+ * that link two tables need both locks (evtchn_lock2). Each returns a port
+ * or 0 on success, or -LAMINA_E*. */
+
+/* nports ports (1..nports; 0 = LAMINA_EVTCHN_DEFAULT_LIMIT, capped at the
+ * bitmap size). NULL if out of memory. No lock needed. */
+struct evtchn_table *evtchn_table_new(uint16_t domid, uint32_t nports,
+				      uint32_t nr_vcpus, struct domain *owner);
+void evtchn_table_free(struct evtchn_table *t);   /* memory only */
+void evtchn_lock2(struct evtchn_table *a, struct evtchn_table *b);
+void evtchn_unlock2(struct evtchn_table *a, struct evtchn_table *b);
+
+/* The open port p of t, or NULL (p == 0, p >= limit, or closed). */
+struct evtchn_port *evtchn_get(struct evtchn_table *t, uint32_t p);
+/* State of p without the lock (CLOSED for p out of range). */
+unsigned evtchn_state(struct evtchn_table *t, uint32_t p);
+uint32_t evtchn_vcpu(struct evtchn_table *t, uint32_t p);  /* lock-free */
+
+bool evtchn_virq_global(unsigned virq);
+int evtchn_alloc_unbound(struct evtchn_table *t, uint16_t rdom);
+/* New port of l linked to r's unbound port rp, which must be allocated for
+ * l's domain (-LAMINA_EINVAL otherwise). Both locks held. */
+int evtchn_bind_interdomain(struct evtchn_table *l, struct evtchn_table *r, uint32_t rp);
+int evtchn_bind_virq(struct evtchn_table *t, uint32_t virq, uint32_t vcpu);
+int evtchn_bind_ipi(struct evtchn_table *t, uint32_t vcpu);
+int evtchn_bind_vcpu(struct evtchn_table *t, uint32_t p, uint32_t vcpu);
+/* Port bound to virq on vcpu (global VIRQs: on vCPU 0), or 0. */
+uint32_t evtchn_virq_port(struct evtchn_table *t, uint32_t vcpu, uint32_t virq);
+/* Free p; an interdomain peer becomes unbound, allocated for t's domain
+ * (the peer's lock must be held too). -LAMINA_EBADF if p is not open. */
+int evtchn_close(struct evtchn_table *t, uint32_t p);
+void evtchn_status(struct evtchn_table *t, uint32_t p, struct lamina_evtchn_status *st);
+
+/* Locked operations with delivery (event.c), called by hc_evtchn.c with
+ * the caller's domain and arguments already decoded (LAMINA_DOMID_SELF
+ * replaced by the caller's id). Each returns a port or 0, or -LAMINA_E*. */
+int evt_op_alloc_unbound(struct domain *c, unsigned dom, unsigned rdom);
+int evt_op_bind_interdomain(struct domain *c, unsigned rdom, uint32_t rport);
+int evt_op_bind_virq(struct domain *c, uint32_t virq, uint32_t vcpu);
+int evt_op_bind_ipi(struct domain *c, uint32_t vcpu);
+int evt_op_bind_vcpu(struct domain *c, uint32_t port, uint32_t vcpu);
+int evt_op_send(struct domain *c, uint32_t port);
+int evt_op_close(struct domain *c, uint32_t port);
+int evt_op_status(struct domain *c, unsigned dom, struct lamina_evtchn_status *st);
+int evt_op_unmask(struct domain *c, uint32_t port);
+int evt_op_reset(struct domain *c, unsigned dom);
+#endif

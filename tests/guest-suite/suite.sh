@@ -1,0 +1,29 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# suite.sh: run every conformance guest and end-to-end test; print one RESULT line each.
+# Runs where KVM is hardware-backed (natively or inside the testbed) with this directory as cwd.
+per_test=${LAMINA_GUEST_TIMEOUT:-60}
+verdict() { # name logfile exitcode
+  v=$(grep -E '^(\[[^]]*\] )?(SUCCESS|FAILURE|SKIP)' "$2" | head -n1 | sed 's/^\[[^]]*\] //')
+  case "$v" in
+    SUCCESS*) if [ "$3" -eq 0 ]; then echo "RESULT PASS guest/$1"
+              else echo "RESULT FAIL guest/$1: said SUCCESS but lamina-hv exited $3: $(tail -n1 "$2")"; fi ;;
+    SKIP*) echo "RESULT SKIP guest/$1: ${v#SKIP: }" ;;
+    FAILURE*) echo "RESULT FAIL guest/$1: ${v#FAILURE: }" ;;
+    *) echo "RESULT FAIL guest/$1: no verdict (exit $3): $(tail -n1 "$2")" ;;
+  esac
+}
+for args in guests/*.args; do
+  name=$(basename "$args" .args)
+  set -- $(sed "s|@|guests/$name.elf|g; s|%|guests/|g" "$args")
+  log=/tmp/$name.log
+  timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1
+  rc=$?
+  grep -v -e '^  ok:' -e '^ *$' "$log" | sed "s/^/  $name| /" | tail -n 40
+  verdict "$name" "$log" "$rc"
+done
+for t in e2e/*.sh; do
+  [ -f "$t" ] || continue
+  sh "$t"
+done
+echo "suite: done"

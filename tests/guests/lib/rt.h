@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+// rt.h: the conformance-guest runtime: hypercalls, console printf, events, clock, test verdicts.
+#ifndef RT_H
+#define RT_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <lamina/lamina.h>
+
+/* Each test defines these. */
+extern const char test_title[];
+void test_main(void);
+
+/* The hypercall page, filled by the hypervisor at start-up. */
+extern uint8_t rt_hypercall_page[4096];
+#define HC0(nr) lamina_hypercall0(rt_hypercall_page, nr)
+#define HC1(nr, a) lamina_hypercall1(rt_hypercall_page, nr, (uint64_t)(a))
+#define HC2(nr, a, b) lamina_hypercall2(rt_hypercall_page, nr, (uint64_t)(a), (uint64_t)(b))
+#define HC3(nr, a, b, c) \
+	lamina_hypercall3(rt_hypercall_page, nr, (uint64_t)(a), (uint64_t)(b), (uint64_t)(c))
+#define HC5(nr, a, b, c, d, e) lamina_hypercall5(rt_hypercall_page, nr, (uint64_t)(a), \
+	(uint64_t)(b), (uint64_t)(c), (uint64_t)(d), (uint64_t)(e))
+
+/* Console. */
+int rt_vsnprintf(char *buf, size_t n, const char *fmt, va_list ap);
+int rt_snprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Verdicts. rt_check records a failed check and goes on; the test ends with
+ * SUCCESS if none failed. rt_skip and rt_fail end the test at once. */
+#define rt_check(cond, ...) rt_check_at(!!(cond), __LINE__, __VA_ARGS__)
+void rt_check_at(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define rt_expect(got, want, what) \
+	rt_check_at((long)(got) == (long)(want), __LINE__, "%s: got %ld, want %ld", what, \
+		    (long)(got), (long)(want))
+void rt_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void rt_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void rt_shutdown(unsigned reason) __attribute__((noreturn));
+
+/* Boot facts. */
+extern const char *rt_cmdline;
+const char *rt_arg(const char *key);            /* value of key=... in the cmdline */
+long rt_arg_num(const char *key, long dflt);
+
+/* Shared memory, events and clock. */
+#define RT_HOLE_GFN (LAMINA_PHYSMAP_HOLE_BASE >> 12)
+#define RT_UPCALL_VECTOR 0xf3
+extern volatile struct lamina_shared_info *rt_shinfo;
+void rt_map_shared_info(void);
+void rt_events_init(void);                      /* shared_info, IDT gate, vector, sti */
+typedef void (*rt_port_fn)(uint32_t port);
+void rt_on_port(uint32_t port, rt_port_fn fn);  /* handler runs in the upcall */
+int rt_unmask(uint32_t port);
+uint64_t rt_now(void);                          /* PV-clock ns */
+extern volatile uint64_t rt_upcalls;            /* upcalls taken so far */
+void rt_lapic_eoi(void);
+
+/* Small helpers. */
+void *rt_memset(void *d, int c, size_t n);
+void *rt_memcpy(void *d, const void *s, size_t n);
+size_t rt_strlen(const char *s);
+int rt_strncmp(const char *a, const char *b, size_t n);
+static inline void rt_pause(void) { __asm__ __volatile__("pause"); }
+#endif
