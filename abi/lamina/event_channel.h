@@ -9,7 +9,8 @@
  * ## Event channels
  *
  * An event channel is a one-bit, edge-style doorbell. A domain refers to
- * its end by a *port* (1 .. limit - 1; port 0 is never valid). A port is
+ * its end by a *port* (1 .. N for a domain allowed N ports; port 0 is
+ * never valid). A port is
  * bound to one source:
  * - *interdomain*: connected to a port of another domain (`send` on either
  *   end makes the other end pending);
@@ -92,7 +93,7 @@
  *   `port` of `dom`. OUT `status`, `vcpu`, and the member of `u` that the
  *   status names. A port never allocated reads as `LAMINA_EVTCHNSTAT_CLOSED`.
  *   Errors: `-LAMINA_ESRCH`, `-LAMINA_EPERM` (another domain, caller not
- *   domain 0), `-LAMINA_EINVAL` (port >= the limit).
+ *   domain 0), `-LAMINA_EINVAL` (port 0, or above the domain's highest port).
  * - `LAMINA_EVTCHNOP_UNMASK` (`struct lamina_evtchn_port`): clears the mask
  *   bit and re-delivers the port if it is pending (see Masking).
  * - `LAMINA_EVTCHNOP_RESET` (`struct lamina_evtchn_reset`): closes every
