@@ -26,6 +26,7 @@
 #define LP_NAME_MAX 64
 #define LP_MAX_CPUS 1024
 #define LP_MAX_EXIT_REASONS 8
+#define LP_MAX_HCALL_KINDS 12
 
 struct lp_hdr {
 	uint32_t magic;
@@ -138,8 +139,8 @@ struct lp_version {
 	char backend[32];
 };
 
-struct lp_exit_count {
-	char reason[16];
+struct lp_count {
+	char what[16]; // exit reason or hypercall name
 	uint64_t count;
 };
 
@@ -150,10 +151,10 @@ struct lp_dom_stats {
 	uint32_t vcpus, max_vcpus;
 	uint64_t mem_kib, maxmem_kib;
 	uint64_t cpu_ns;
-	uint64_t hypercalls;
-	uint32_t nexits;
-	uint32_t pad;
-	struct lp_exit_count exits[LP_MAX_EXIT_REASONS];
+	uint64_t hypercalls; // total
+	uint32_t nexits, nhcalls;
+	struct lp_count exits[LP_MAX_EXIT_REASONS];
+	struct lp_count hcalls[LP_MAX_HCALL_KINDS]; // by hypercall
 };
 
 struct lp_trace_event {

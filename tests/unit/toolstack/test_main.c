@@ -10,6 +10,7 @@ int main(void)
 	int failed;
 
 	srunner_add_suite(sr, proto_suite());
+	srunner_add_suite(sr, registry_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

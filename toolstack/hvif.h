@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+// laminad's back-end interface: the few hypervisor operations the daemon uses.
+//
+// The daemon owns names, ids, configs, logs and clients; a back-end only
+// runs domains.  Calls never block.  The daemon polls event_fd() and calls
+// process() when it is readable; afterwards it reads each domain's stats,
+// console output and trace events, so a back-end needs no callbacks.
+// Operations return 0 or a negative errno; an op left NULL is reported to
+// the user as not supported by this back-end.
+//
+// TODO(libhv): add hvif_libhv.c, the real back-end wrapping libhv
+// (hypervisor/hv.h: hv_open, hv_create + hv_start, hv_pause, hv_unpause,
+// hv_destroy, hv_stats; console through hv_dom_params.console_fd), make it
+// laminad's default and keep hvif_fake for tests and --fake.
+#ifndef LAMINA_HVIF_H
+#define LAMINA_HVIF_H
+
+#include "config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define HV_MAX_EXIT_REASONS 8
+#define HV_MAX_HCALL_KINDS 12
+
+enum hv_state { HV_RUNNING = 1, HV_PAUSED, HV_SHUTTING_DOWN, HV_SHUTOFF, HV_CRASHED };
+enum hv_reason { HV_REASON_NONE, HV_REASON_POWEROFF, HV_REASON_REBOOT, HV_REASON_CRASH };
+
+struct hv_count {
+	char what[16];
+	uint64_t count;
+};
+
+struct hv_stats {
+	enum hv_state state;
+	enum hv_reason reason; // why it is shut off (or crashed)
+	unsigned vcpus, max_vcpus; // online, possible
+	uint64_t mem_kib, maxmem_kib; // current, ceiling
+	uint64_t cpu_ns; // all vCPUs
+	uint64_t hypercalls; // total
+	unsigned nexits, nhcalls;
+	struct hv_count exits[HV_MAX_EXIT_REASONS]; // by exit reason
+	struct hv_count hcalls[HV_MAX_HCALL_KINDS]; // by hypercall
+};
+
+struct hv_trace_event {
+	uint64_t ts_ns;
+	unsigned vcpu, nr;
+	uint64_t args[5];
+	int64_t ret;
+	char text[128]; // decoded call, e.g. "event_send(port=3)"
+};
+
+struct hv_backend;
+struct hv_dom;
+
+struct hvif {
+	const char *name;
+	struct hv_backend *(*open)(char *err, size_t errlen);
+	void (*close)(struct hv_backend *hv);
+	int (*event_fd)(struct hv_backend *hv);
+	void (*process)(struct hv_backend *hv);
+
+	struct hv_dom *(*create)(struct hv_backend *hv, const struct dom_config *cfg,
+				 unsigned id, bool paused, char *err, size_t errlen);
+	void (*destroy)(struct hv_dom *d);
+	int (*pause)(struct hv_dom *d);
+	int (*unpause)(struct hv_dom *d);
+	int (*shutdown)(struct hv_dom *d, enum hv_reason why); // asks the guest
+	int (*set_mem_target)(struct hv_dom *d, uint64_t kib);
+	int (*set_vcpus)(struct hv_dom *d, unsigned online);
+	int (*pin_vcpu)(struct hv_dom *d, unsigned vcpu, const uint64_t *cpus, unsigned ncpus);
+	int (*disk_attach)(struct hv_dom *d, const struct dom_disk *disk);
+	int (*disk_detach)(struct hv_dom *d, const char *target);
+	int (*nic_attach)(struct hv_dom *d, const struct dom_nic *nic);
+	int (*nic_detach)(struct hv_dom *d, const uint8_t mac[6]);
+	int (*stats)(struct hv_dom *d, struct hv_stats *st);
+
+	// Guest console: non-blocking; 0 when there is nothing (more).
+	ssize_t (*console_read)(struct hv_dom *d, void *buf, size_t len);
+	ssize_t (*console_write)(struct hv_dom *d, const void *buf, size_t len);
+	// Hypercall trace: events are queued only while subscribed.
+	int (*trace_subscribe)(struct hv_dom *d, bool on);
+	int (*trace_read)(struct hv_dom *d, struct hv_trace_event *ev); // 1, 0 (none)
+};
+
+extern const struct hvif hvif_fake;
+
+#endif

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+// laminad internals: the daemon, its client connections, and the handlers' API.
+#ifndef LAMINAD_H
+#define LAMINAD_H
+
+#include "config.h"
+#include "hvif.h"
+#include "proto.h"
+#include "registry.h"
+#include "rundir.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define LAMINAD_VERSION "0.1.0"
+#define MAX_CONNS 64
+#define CONN_OUT_MAX (8u << 20) // a client this far behind is dropped
+
+enum conn_mode { CONN_REQUEST, CONN_CONSOLE, CONN_TRACE };
+
+struct conn {
+	int fd;
+	enum conn_mode mode;
+	struct domain *dom; // console or trace target
+	uint8_t *in, *out;
+	size_t in_len, out_len, out_cap;
+	bool closing; // close once `out` is flushed
+	bool dead; // close now
+};
+
+struct daemon {
+	const struct hvif *ops;
+	struct hv_backend *hv;
+	struct registry reg;
+	struct rundir rd;
+	char logdir[PATH_MAX];
+	struct config_env env;
+	int lfd, lock_fd;
+	struct conn *conns[MAX_CONNS];
+	size_t nconns;
+};
+
+extern volatile sig_atomic_t laminad_stop;
+
+// Call an optional back-end op; -ENOSYS when the back-end lacks it.
+#define HVCALL(dm, op, ...) ((dm)->ops->op ? (dm)->ops->op(__VA_ARGS__) : -ENOSYS)
+
+// server.c
+int server_listen(struct daemon *dm, char *err, size_t errlen);
+int server_run(struct daemon *dm);
+void server_close(struct daemon *dm);
+void conn_send(struct conn *c, uint16_t type, const void *a, size_t alen, const void *b,
+	       size_t blen);
+void conn_error(struct conn *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void conn_ok(struct conn *c, unsigned id);
+
+// ops.c, ops_dev.c: one handler per request type
+void ops_dispatch(struct daemon *dm, struct conn *c, const struct lp_hdr *h,
+		  const uint8_t *payload);
+void op_memset(struct daemon *dm, struct conn *c, const void *p);
+void op_vcpuset(struct daemon *dm, struct conn *c, const void *p);
+void op_vcpupin(struct daemon *dm, struct conn *c, const void *p);
+void op_block_attach(struct daemon *dm, struct conn *c, const void *p);
+void op_block_detach(struct daemon *dm, struct conn *c, const void *p);
+void op_net_attach(struct daemon *dm, struct conn *c, const void *p);
+void op_net_detach(struct daemon *dm, struct conn *c, const void *p);
+// Find the named domain or answer ENOENT.
+struct domain *op_domain(struct daemon *dm, struct conn *c, const char *name);
+// Report a back-end result; true if it succeeded.
+bool op_result(struct daemon *dm, struct conn *c, struct domain *d, int rc,
+	       const char *what);
+
+// lifecycle.c
+struct domain *dom_create(struct daemon *dm, struct dom_config *cfg, bool paused,
+			  char *err, size_t errlen);
+void dom_destroy(struct daemon *dm, struct domain *d, const char *why);
+void dom_after_process(struct daemon *dm);
+void dom_stats(struct daemon *dm, struct domain *d, struct lp_dom_stats *out);
+void dom_assign_mac(struct daemon *dm, uint8_t mac[6]);
+
+// domlog.c
+int domlog_open(struct daemon *dm, struct domain *d);
+void domlog_close(struct domain *d);
+void domlog(struct domain *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// streams.c
+void streams_pump(struct daemon *dm, struct domain *d);
+void streams_end(struct domain *d, const char *why);
+void streams_detach(struct daemon *dm, struct conn *c);
+void op_console(struct daemon *dm, struct conn *c, const void *p);
+void op_trace(struct daemon *dm, struct conn *c, const void *p);
+void op_console_data(struct daemon *dm, struct conn *c, const uint8_t *p, uint32_t len);
+
+#endif

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+// laminad: the daemon that owns this host's Lamina domains (options, setup, shutdown).
+#include "laminad.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile sig_atomic_t laminad_stop;
+
+struct opts {
+	const char *backend, *run_dir, *log_dir;
+	int ready_fd;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: laminad [OPTION]...\n"
+		   "Run the Lamina daemon: own this host's domains and serve lamina(1).\n\n"
+		   "  --fake             use the simulated back-end (same as --backend=fake)\n"
+		   "  --backend=NAME     back-end to use: fake (default: $LAMINA_BACKEND, else kvm)\n"
+		   "  --run-dir=DIR      socket directory (default: $LAMINA_RUN_DIR,\n"
+		   "                     $XDG_RUNTIME_DIR/lamina or /run/lamina)\n"
+		   "  --log-dir=DIR      per-domain logs (default: $LAMINA_LOG_DIR, /var/log/lamina\n"
+		   "                     for root, else ~/.local/state/lamina/log)\n"
+		   "  --ready-fd=FD      write OK or ERR <why> to FD once serving, then log to\n"
+		   "                     LOGDIR/laminad.log (used when lamina starts laminad)\n"
+		   "  -h, --help         show this help\n"
+		   "  -V, --version      show the version\n\n"
+		   "See laminad(8).\n");
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "fake", no_argument, NULL, 'f' },	 { "backend", required_argument, NULL, 'b' },
+		{ "run-dir", required_argument, NULL, 'r' }, { "log-dir", required_argument, NULL, 'l' },
+		{ "ready-fd", required_argument, NULL, 'R' }, { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },	 { 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'f': o->backend = "fake"; break;
+		case 'b': o->backend = optarg; break;
+		case 'r': o->run_dir = optarg; break;
+		case 'l': o->log_dir = optarg; break;
+		case 'R': o->ready_fd = atoi(optarg); break;
+		case 'h': usage(stdout); exit(0);
+		case 'V': printf("laminad %s (protocol %d)\n", LAMINAD_VERSION, LP_VERSION); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "laminad: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct hvif *pick_backend(const char *name, char *err, size_t errlen)
+{
+	if (!name)
+		name = getenv("LAMINA_BACKEND");
+	if (!name || !*name)
+		name = "kvm";
+	if (!strcmp(name, "fake"))
+		return &hvif_fake;
+	if (!strcmp(name, "kvm"))
+		snprintf(err, errlen, "the KVM back-end (libhv) is not built in yet; "
+			 "'laminad --fake' runs simulated domains");
+	else
+		snprintf(err, errlen, "unknown back-end '%s' (known: fake)", name);
+	return NULL;
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	laminad_stop = 1;
+}
+
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errlen)
+{
+	dm->ops = pick_backend(o->backend, err, errlen);
+	if (!dm->ops)
+		return -1;
+	rundir_locate(&dm->rd, o->run_dir);
+	if (o->log_dir)
+		snprintf(dm->logdir, sizeof(dm->logdir), "%s", o->log_dir);
+	else
+		logdir_default(dm->logdir, sizeof(dm->logdir));
+	if (mkdir_p(dm->logdir)) {
+		snprintf(err, errlen, "cannot create log directory %s: %s", dm->logdir,
+			 strerror(errno));
+		return -1;
+	}
+	dm->env.meminfo_path = getenv("LAMINA_MEMINFO");
+	dm->env.check_files = true;
+	if (server_listen(dm, err, errlen))
+		return -1;
+	dm->hv = dm->ops->open(err, errlen);
+	return dm->hv ? 0 : -1;
+}
+
+static void report_ready(struct daemon *dm, int fd, const char *err)
+{
+	char path[PATH_MAX];
+	int log;
+
+	if (fd < 0)
+		return;
+	dprintf(fd, err ? "ERR %s\n" : "OK\n", err);
+	close(fd);
+	if (err)
+		return;
+	snprintf(path, sizeof(path), "%s/laminad.log", dm->logdir);
+	log = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (log >= 0) {
+		dup2(log, 1);
+		dup2(log, 2);
+		close(log);
+	}
+	log = open("/dev/null", O_RDONLY);
+	if (log >= 0 && log != 0) {
+		dup2(log, 0);
+		close(log);
+	}
+}
+
+static void teardown(struct daemon *dm)
+{
+	while (dm->reg.n)
+		dom_destroy(dm, dm->reg.doms[dm->reg.n - 1], "laminad stopped");
+	server_close(dm);
+	if (dm->hv)
+		dm->ops->close(dm->hv);
+	xmlCleanupParser();
+}
+
+int main(int argc, char **argv)
+{
+	static struct daemon dm = { .lfd = -1, .lock_fd = -1 };
+	struct opts o = { .ready_fd = -1 };
+	char err[512];
+	int rc;
+
+	if (parse_opts(argc, argv, &o))
+		return 2;
+	reg_init(&dm.reg);
+	signals();
+	if (setup(&dm, &o, err, sizeof(err))) {
+		fprintf(stderr, "laminad: %s\n", err);
+		report_ready(&dm, o.ready_fd, err);
+		teardown(&dm);
+		return 1;
+	}
+	fprintf(stderr, "laminad: serving %s with the %s back-end\n", dm.rd.sock, dm.ops->name);
+	report_ready(&dm, o.ready_fd, NULL);
+	rc = server_run(&dm);
+	fprintf(stderr, "laminad: stopping\n");
+	teardown(&dm);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+// laminad request handlers: memory, vCPUs, and disk and network hot-plug.
+#include "laminad.h"
+#include "units.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void op_memset(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_memset *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	char a[32], b[32];
+
+	if (!d)
+		return;
+	if (rq->kib < DOM_MIN_MEM_KIB || rq->kib > d->cfg.maxmem_kib || rq->kib % 4) {
+		conn_error(c, EINVAL, "memory target %s for '%s' must be whole 4 KiB pages "
+			   "between 1 MiB and its maximum of %s", fmt_kib(rq->kib, a, sizeof(a)),
+			   d->cfg.name, fmt_kib(d->cfg.maxmem_kib, b, sizeof(b)));
+		return;
+	}
+	if (op_result(dm, c, d, HVCALL(dm, set_mem_target, d->hd, rq->kib), "memory target")) {
+		d->cfg.memory_kib = rq->kib;
+		domlog(d, "memory target now %s", fmt_kib(rq->kib, a, sizeof(a)));
+		conn_ok(c, d->id);
+	}
+}
+
+void op_vcpuset(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_vcpuset *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+
+	if (!d)
+		return;
+	if (rq->count < 1 || rq->count > d->cfg.vcpus) {
+		conn_error(c, EINVAL, "vCPU count %u for '%s' is out of range 1-%u", rq->count,
+			   d->cfg.name, d->cfg.vcpus);
+		return;
+	}
+	if (op_result(dm, c, d, HVCALL(dm, set_vcpus, d->hd, rq->count), "vCPU count")) {
+		d->cfg.vcpus_current = rq->count;
+		conn_ok(c, d->id);
+	}
+}
+
+static int highest_cpu(const uint64_t *cpus)
+{
+	for (int i = LP_MAX_CPUS - 1; i >= 0; i--)
+		if (cpus[i / 64] >> (i % 64) & 1)
+			return i;
+	return -1;
+}
+
+void op_vcpupin(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_vcpupin *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	long ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	int top = highest_cpu(rq->cpus);
+
+	if (!d)
+		return;
+	if (rq->vcpu >= d->cfg.vcpus)
+		conn_error(c, EINVAL, "'%s' has no vCPU %u (it has %u)", d->cfg.name, rq->vcpu,
+			   d->cfg.vcpus);
+	else if (top < 0)
+		conn_error(c, EINVAL, "the CPU list is empty");
+	else if (top >= ncpus)
+		conn_error(c, EINVAL, "CPU %d does not exist on this host (CPUs 0-%ld)", top,
+			   ncpus - 1);
+	else if (op_result(dm, c, d, HVCALL(dm, pin_vcpu, d->hd, rq->vcpu, rq->cpus,
+					    (unsigned)ncpus), "vCPU pinning"))
+		conn_ok(c, d->id);
+}
+
+static int find_disk(const struct dom_config *cfg, const char *target)
+{
+	for (size_t i = 0; i < cfg->ndisks; i++)
+		if (!strcmp(cfg->disks[i].target, target))
+			return (int)i;
+	return -1;
+}
+
+static const char *block_problem(const struct lp_block *rq, const struct dom_config *cfg)
+{
+	regex_t rx;
+	struct stat st;
+	int bad;
+
+	regcomp(&rx, "^xvd[a-z]{1,2}$", REG_EXTENDED | REG_NOSUB);
+	bad = regexec(&rx, rq->target, 0, NULL, 0);
+	regfree(&rx);
+	if (bad)
+		return "the target must be xvd and one or two letters, such as xvdb";
+	if (find_disk(cfg, rq->target) >= 0)
+		return "that target is already in use";
+	if (cfg->ndisks == DOM_MAX_DISKS)
+		return "the domain has the most disks it can have";
+	if (rq->source[0] != '/')
+		return "the source path must be absolute";
+	if (stat(rq->source, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return "the source is not an existing file or block device";
+	return NULL;
+}
+
+void op_block_attach(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_block *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	struct dom_disk disk = { .readonly = rq->readonly != 0 };
+	const char *why;
+
+	if (!d)
+		return;
+	if ((why = block_problem(rq, &d->cfg))) {
+		conn_error(c, EINVAL, "cannot attach %s as %s to '%s': %s", rq->source,
+			   rq->target, d->cfg.name, why);
+		return;
+	}
+	snprintf(disk.target, sizeof(disk.target), "%s", rq->target);
+	disk.source = strdup(rq->source);
+	if (!disk.source || !op_result(dm, c, d, HVCALL(dm, disk_attach, d->hd, &disk),
+				       "disk attach")) {
+		free(disk.source);
+		return;
+	}
+	d->cfg.disks[d->cfg.ndisks++] = disk;
+	conn_ok(c, d->id);
+}
+
+void op_block_detach(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_block *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	int i = d ? find_disk(&d->cfg, rq->target) : -1;
+
+	if (d && i < 0)
+		conn_error(c, ENOENT, "'%s' has no disk %s", d->cfg.name, rq->target);
+	if (i < 0 || !op_result(dm, c, d, HVCALL(dm, disk_detach, d->hd, rq->target),
+				"disk detach"))
+		return;
+	free(d->cfg.disks[i].source);
+	d->cfg.disks[i] = d->cfg.disks[--d->cfg.ndisks];
+	conn_ok(c, d->id);
+}
+
+static int find_nic(const struct dom_config *cfg, const uint8_t mac[6])
+{
+	for (size_t i = 0; i < cfg->nnics; i++)
+		if (!memcmp(cfg->nics[i].mac, mac, 6))
+			return (int)i;
+	return -1;
+}
+
+void op_net_attach(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_net *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	struct dom_nic nic = { .has_mac = true, .in_kibps = rq->in_kibps,
+			       .out_kibps = rq->out_kibps };
+	char mac[18];
+
+	if (!d)
+		return;
+	memcpy(nic.mac, rq->mac, 6);
+	if (!rq->has_mac)
+		dom_assign_mac(dm, nic.mac);
+	mac_format(nic.mac, mac);
+	snprintf(nic.network, sizeof(nic.network), "%s", rq->network);
+	if (d->cfg.nnics == DOM_MAX_NICS || find_nic(&d->cfg, nic.mac) >= 0 || (nic.mac[0] & 1))
+		conn_error(c, EINVAL, "cannot attach an interface with MAC %s to '%s': %s", mac,
+			   d->cfg.name, (nic.mac[0] & 1) ? "it is a multicast address"
+			   : d->cfg.nnics == DOM_MAX_NICS ? "it has the most interfaces it can have"
+							  : "the MAC address is in use");
+	else if (op_result(dm, c, d, HVCALL(dm, nic_attach, d->hd, &nic), "interface attach")) {
+		d->cfg.nics[d->cfg.nnics++] = nic;
+		conn_ok(c, d->id);
+	}
+}
+
+void op_net_detach(struct daemon *dm, struct conn *c, const void *p)
+{
+	const struct lp_net *rq = p;
+	struct domain *d = op_domain(dm, c, rq->name);
+	int i = d ? find_nic(&d->cfg, rq->mac) : -1;
+	char mac[18];
+
+	mac_format(rq->mac, mac);
+	if (d && i < 0)
+		conn_error(c, ENOENT, "'%s' has no interface with MAC %s", d->cfg.name, mac);
+	if (i < 0 || !op_result(dm, c, d, HVCALL(dm, nic_detach, d->hd, rq->mac),
+				"interface detach"))
+		return;
+	d->cfg.nics[i] = d->cfg.nics[--d->cfg.nnics];
+	conn_ok(c, d->id);
+}
