@@ -8,6 +8,7 @@
 #include <lamina/event_channel.h>
 
 struct domain;
+struct hv;
 
 /*
  * Locks, outermost first:
@@ -92,4 +93,31 @@ int evt_op_close(struct domain *c, uint32_t port);
 int evt_op_status(struct domain *c, unsigned dom, struct lamina_evtchn_status *st);
 int evt_op_unmask(struct domain *c, uint32_t port);
 int evt_op_reset(struct domain *c, unsigned dom);
+
+/*
+ * Host API: the domain 0 end of a channel belongs to host code (store,
+ * console back-end, PV back-ends). Each host port owns an eventfd that is
+ * signalled (counter += 1) whenever its guest end sends, whether the
+ * guest's doorbell is swallowed by KVM (an ioeventfd with datamatch = the
+ * guest port is registered while the ports are linked) or reaches
+ * evt_send_local(). Host code reads and polls the eventfd, never closes
+ * it; evt_host_close() does. Call these without any event or domain lock,
+ * and only while the guest domain exists (before hv_destroy()).
+ * If the guest closes its end (or is destroyed) the host port stays open,
+ * unbound and allocated for the guest, which may reconnect to it with
+ * BIND_INTERDOMAIN; host code still calls evt_host_close() to free it.
+ */
+/* New connected pair: a host port and a guest port (masked, not pending,
+ * delivered to vCPU 0). 0 or -LAMINA_ENOSPC / -LAMINA_ENOMEM / -LAMINA_ESRCH. */
+int evt_host_alloc(struct domain *guest, uint32_t *guest_port, int *efd);
+/* Connect a new host port to guest_port, which the guest allocated with
+ * ALLOC_UNBOUND for domain 0; the guest end is made pending once.
+ * 0 or -LAMINA_EINVAL (not unbound for domain 0) / -LAMINA_ENOSPC / ... */
+int evt_host_bind(struct domain *guest, uint32_t guest_port, int *efd);
+/* Host -> guest: make guest_port pending (and upcall) if it is linked to
+ * a host port; otherwise nothing. */
+void evt_host_notify(struct domain *guest, uint32_t guest_port);
+/* Close the host port that owns efd (its guest end becomes unbound,
+ * allocated for domain 0) and close efd. Nothing if efd owns no port. */
+void evt_host_close(struct hv *hv, int efd);
 #endif
