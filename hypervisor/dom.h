@@ -37,8 +37,13 @@ struct vcpu {
 	int64_t periodic_ns;        /* vcpu_op periodic timer period, 0 = off (d->lock) */
 	int64_t periodic_next;      /* (d->lock) */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
-	uint64_t tsc_at_sync;       /* guest TSC at the last PV-clock sync (vCPU thread) */
-	int64_t ns_at_sync;
+	pthread_mutex_t clk_lock;   /* guards the PV-clock fields below */
+	int64_t tsc_offset;         /* guest TSC - host TSC */
+	uint64_t tsc_hz;            /* KVM's TSC rate for this vCPU */
+	uint64_t tsc_at_sync;       /* guest TSC at the last PV-clock anchor */
+	int64_t ns_at_sync;         /* PV ns at that anchor */
+	uint64_t anchor_tsc;        /* first anchor, for rate calibration */
+	int64_t anchor_ns;
 	uint32_t tsc_mul;           /* PV clock scale for this vCPU */
 	int8_t tsc_shift;
 	pthread_mutex_t rs_lock;    /* guards the runstate fields below */

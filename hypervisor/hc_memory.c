@@ -4,6 +4,7 @@
 #include <lamina/errno.h>
 #include <lamina/memory.h>
 #include "boot.h"
+#include "clock.h"
 #include "gmem.h"
 #include "grant.h"
 #include "hcall.h"
@@ -137,8 +138,10 @@ static int64_t op_add_to_physmap(struct vcpu *v, uint64_t arg)
 	pthread_mutex_lock(&d->lock);
 	int64_t r = physmap_add(d, page, x.gfn);
 	if (!r && x.space == LAMINA_SPACE_SHARED_INFO)
-		d->shinfo_gfn = x.gfn;
+		__atomic_store_n(&d->shinfo_gfn, x.gfn, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&d->lock);
+	if (!r && x.space == LAMINA_SPACE_SHARED_INFO)
+		clock_sync_all(d);   /* vcpu_info slots are visible now */
 	return r;
 }
 

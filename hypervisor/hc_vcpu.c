@@ -5,6 +5,7 @@
 #include <lamina/errno.h>
 #include <lamina/vcpu.h>
 #include "boot.h"
+#include "clock.h"
 #include "event.h"
 #include "gmem.h"
 #include "hcall.h"
@@ -101,7 +102,8 @@ static int64_t op_register_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 		return -LAMINA_EEXIST;
 	if (old)
 		memcpy(new, old, sizeof(*new));
-	t->vcpu_info_gpa = ri.gpa;
+	__atomic_store_n(&t->vcpu_info_gpa, ri.gpa, __ATOMIC_RELEASE);
+	clock_sync(t);
 	return 0;
 }
 

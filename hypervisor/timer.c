@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <time.h>
 #include <lamina/event_channel.h>
+#include "clock.h"
 #include "event.h"
 #include "timer.h"
 
@@ -33,27 +34,48 @@ static int64_t take_due(struct domain *d, int64_t now, unsigned *due)
 	return next;
 }
 
+#define CLOCK_PERIOD_NS 1000000000   /* re-anchor every vCPU's PV clock this often */
+
+/* Run f on d outside d->lock (event delivery and clock sync take other locks). */
+static void unlocked(struct domain *d, void (*f)(struct domain *, unsigned), unsigned arg)
+{
+	pthread_mutex_unlock(&d->lock);
+	f(d, arg);
+	pthread_mutex_lock(&d->lock);
+}
+
+static void raise_due(struct domain *d, unsigned due)
+{
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (due & (1u << i))
+			evt_raise_virq(d, i, LAMINA_VIRQ_TIMER);
+}
+
+static void sync_clocks(struct domain *d, unsigned unused)
+{
+	(void)unused;
+	clock_sync_all(d);
+}
+
 static void *timer_main(void *arg)
 {
 	struct domain *d = arg;
+	int64_t next_clock = dom_time_ns(d) + CLOCK_PERIOD_NS;
 
 	pthread_mutex_lock(&d->lock);
 	while (d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED) {
 		unsigned due = 0;
-		int64_t next = take_due(d, dom_time_ns(d), &due);
-		if (due) {   /* raise outside d->lock: delivery takes it */
-			pthread_mutex_unlock(&d->lock);
-			for (int i = 0; i < d->nr_vcpus; i++)
-				if (due & (1u << i))
-					evt_raise_virq(d, i, LAMINA_VIRQ_TIMER);
-			pthread_mutex_lock(&d->lock);
+		int64_t now = dom_time_ns(d), next = take_due(d, now, &due);
+		if (due) {
+			unlocked(d, raise_due, due);
 			continue;
 		}
-		if (next == INT64_MAX) {
-			pthread_cond_wait(&d->wake, &d->lock);
+		if (now >= next_clock) {
+			next_clock = now + CLOCK_PERIOD_NS;
+			unlocked(d, sync_clocks, 0);
 			continue;
 		}
-		int64_t abs = next + d->boot_ns;
+		int64_t abs = (next < next_clock ? next : next_clock) + d->boot_ns;
 		struct timespec ts = { abs / 1000000000, abs % 1000000000 };
 		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
 	}

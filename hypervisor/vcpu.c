@@ -134,6 +134,7 @@ void *vcpu_main(void *arg)
 {
 	struct vcpu *v = arg;
 
+	clock_learn_offset(v);
 	clock_sync(v);
 	while (may_run(v)) {
 		clock_maybe_sync(v);
