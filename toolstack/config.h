@@ -51,6 +51,7 @@ struct dom_config {
 struct config_env {
 	const char *meminfo_path; // NULL: /proc/meminfo
 	bool check_files; // check kernel, initrd and disk files exist
+	bool skip_host_memory; // a config laminad already accepted
 };
 
 // Error text: one "LABEL:LINE:COL: message" line per problem.

@@ -148,7 +148,7 @@ int cfg_check(struct cfg_ctx *c)
 	int rc = 0;
 
 	rc |= check_memory(c);
-	if (!rc)
+	if (!rc && !(c->env && c->env->skip_host_memory))
 		rc |= check_host_memory(c);
 	rc |= check_vcpus(c);
 	rc |= check_unique(c);

@@ -31,6 +31,8 @@ static int lock_dir(struct daemon *dm, char *err, size_t errlen)
 		snprintf(err, errlen, "laminad is already running (socket %s)", dm->rd.sock);
 		return -1;
 	}
+	if (ftruncate(dm->lock_fd, 0) == 0)
+		dprintf(dm->lock_fd, "%ld\n", (long)getpid()); // who holds it, for tools
 	return 0;
 }
 

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+// lamina info: a domain's state, resources, devices and counters.
+#include "lamina.h"
+#include "config.h"
+#include "units.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void print_devices(const struct dom_config *cfg)
+{
+	char mac[18];
+
+	printf("%-14s %s\n", "Kernel:", cfg->kernel);
+	if (cfg->initrd)
+		printf("%-14s %s\n", "Initrd:", cfg->initrd);
+	if (cfg->cmdline)
+		printf("%-14s %s\n", "Cmdline:", cfg->cmdline);
+	for (size_t i = 0; i < cfg->ndisks; i++)
+		printf("%-14s %s %s%s\n", i ? "" : "Disks:", cfg->disks[i].target,
+		       cfg->disks[i].source, cfg->disks[i].readonly ? " (read-only)" : "");
+	for (size_t i = 0; i < cfg->nnics; i++) {
+		mac_format(cfg->nics[i].mac, mac);
+		printf("%-14s %s network %s\n", i ? "" : "Interfaces:", mac,
+		       cfg->nics[i].network[0] ? cfg->nics[i].network : "default");
+	}
+	printf("%-14s poweroff=%s reboot=%s crash=%s\n", "Actions:",
+	       dom_action_name(cfg->on_poweroff), dom_action_name(cfg->on_reboot),
+	       dom_action_name(cfg->on_crash));
+}
+
+static void print_counts(const char *label, const struct lp_count *c, uint32_t n)
+{
+	printf("%-14s", label);
+	for (uint32_t i = 0; i < n; i++)
+		printf(" %s=%llu", c[i].what, (unsigned long long)c[i].count);
+	printf("\n");
+}
+
+static void print_info(const struct lp_dom_stats *st, const struct dom_config *cfg)
+{
+	char a[32], b[32];
+
+	printf("%-14s %s\n%-14s %u\n%-14s %s\n", "Name:", st->name, "Id:", st->id, "State:",
+	       lp_state_name(st->state));
+	printf("%-14s %u of %u\n", "vCPUs:", st->vcpus, st->max_vcpus);
+	printf("%-14s %s of %s\n", "Memory:", fmt_kib(st->mem_kib, a, sizeof(a)),
+	       fmt_kib(st->maxmem_kib, b, sizeof(b)));
+	printf("%-14s %s\n", "CPU time:", fmt_cpu(st->cpu_ns, a, sizeof(a)));
+	print_devices(cfg);
+	print_counts("Exits:", st->exits, st->nexits);
+	printf("%-14s %llu\n", "Hypercalls:", (unsigned long long)st->hypercalls);
+	if (st->nhcalls)
+		print_counts("", st->hcalls, st->nhcalls);
+}
+
+int cmd_info(const struct cmd *self, int argc, char **argv)
+{
+	struct config_env env = { .skip_host_memory = true };
+	struct dom_config cfg;
+	struct config_err err;
+	struct lp_msg m;
+	const char *xml;
+	int fd, rc;
+
+	if (simple_args(self, argc, argv, 1) < 0)
+		return EXIT_USAGE;
+	if ((fd = cl_connect(false)) < 0)
+		return EXIT_FAIL;
+	rc = cl_named(fd, LP_INFO, argv[optind], &m);
+	close(fd);
+	if (rc)
+		return rc;
+	xml = (const char *)m.payload + sizeof(struct lp_dom_stats);
+	if (config_load_mem(xml, strlen(xml), "<laminad>", &env, &cfg, &err)) {
+		err_msg("laminad sent a configuration that does not load:\n%s", err.msg);
+		lp_msg_free(&m);
+		return EXIT_FAIL;
+	}
+	print_info((const struct lp_dom_stats *)m.payload, &cfg);
+	config_free(&cfg);
+	lp_msg_free(&m);
+	return EXIT_OK;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// lamina: the Lamina command-line tool; one dispatch table, one file per subcommand.
+#include "lamina.h"
+
+#include <libxml/parser.h>
+#include <stdio.h>
+#include <string.h>
+
+const struct cmd lamina_cmds[] = {
+	{ "create", cmd_create, "[-c] [-p] FILE", "Create and start a domain from a domain XML file.",
+	  "  -c, --console       attach to the domain's console once it is created\n"
+	  "  -p, --paused        create it paused\n" },
+	{ "list", cmd_list, "", "List domains: name, id, state, vCPUs, memory and CPU time.", NULL },
+	{ "info", cmd_info, "NAME", "Show a domain's state, resources, devices and counters.", NULL },
+	{ "console", cmd_console, "NAME", "Attach to a domain's console (detach with Ctrl-]).", NULL },
+	{ "shutdown", cmd_shutdown, "[-w] NAME", "Ask a domain's guest to power off.",
+	  "  -w, --wait          wait until the domain has shut down\n"
+	  "  -t, --timeout=SEC   give up waiting after SEC seconds (default 60)\n" },
+	{ "reboot", cmd_reboot, "NAME", "Ask a domain's guest to reboot.", NULL },
+	{ "destroy", cmd_destroy, "NAME", "Stop a domain at once and free its resources.", NULL },
+	{ "pause", cmd_pause, "NAME", "Stop running a domain's vCPUs.", NULL },
+	{ "unpause", cmd_unpause, "NAME", "Run a paused domain's vCPUs again.", NULL },
+	{ "mem-set", cmd_memset, "NAME SIZE",
+	  "Set a domain's memory target (SIZE like 512M, 2G; plain numbers are MiB).", NULL },
+	{ "vcpu-set", cmd_vcpuset, "NAME COUNT", "Set how many of a domain's vCPUs are online.",
+	  NULL },
+	{ "vcpu-pin", cmd_vcpupin, "NAME VCPU CPUS",
+	  "Pin a vCPU to host CPUs (CPUS like 0-3,6 or all).", NULL },
+	{ "block-attach", cmd_blockattach, "[-r] NAME FILE TARGET",
+	  "Attach a disk image to a running domain as TARGET (xvdb...).",
+	  "  -r, --readonly      attach it read-only\n" },
+	{ "block-detach", cmd_blockdetach, "NAME TARGET", "Detach a disk from a domain.", NULL },
+	{ "network-attach", cmd_netattach, "[--network=NET] [--mac=MAC] [--rate=KIBPS] NAME",
+	  "Attach a network interface to a domain.",
+	  "  --network=NET       network to join (default: the default network)\n"
+	  "  --mac=MAC           MAC address (default: a generated 02:4c:4d:xx:xx:xx)\n"
+	  "  --rate=KIBPS        limit both directions to KIBPS KiB/s\n" },
+	{ "network-detach", cmd_netdetach, "NAME MAC", "Detach a network interface from a domain.",
+	  NULL },
+	{ "top", cmd_top, "[-b] [-d SEC] [-n COUNT]",
+	  "Live per-domain CPU, memory, exits by reason and hypercalls per second.",
+	  "  -b, --batch         plain output without clearing the screen\n"
+	  "  -d, --delay=SEC     seconds between updates (default 1)\n"
+	  "  -n, --iterations=N  stop after N updates\n" },
+	{ "trace", cmd_trace, "[-n COUNT] NAME", "Stream a domain's hypercalls with decoded arguments.",
+	  "  -n, --count=N       stop after N hypercalls\n" },
+	{ "dumpxml", cmd_dumpxml, "NAME", "Print a domain's current configuration as XML.", NULL },
+	{ "version", cmd_version, "", "Show the versions of lamina and laminad.", NULL },
+};
+const size_t lamina_ncmds = sizeof(lamina_cmds) / sizeof(lamina_cmds[0]);
+
+static void help(FILE *f)
+{
+	fprintf(f, "Usage: lamina COMMAND [ARG]...\n"
+		   "Manage Lamina domains through laminad.\n\nCommands:\n");
+	for (size_t i = 0; i < lamina_ncmds; i++)
+		fprintf(f, "  %-15s %s\n", lamina_cmds[i].name, lamina_cmds[i].summary);
+	fprintf(f, "\n'lamina COMMAND --help' describes one command; see lamina(1).\n");
+}
+
+static const struct cmd *find(const char *name)
+{
+	for (size_t i = 0; i < lamina_ncmds; i++)
+		if (!strcmp(lamina_cmds[i].name, name))
+			return &lamina_cmds[i];
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int rc;
+
+	if (argc < 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && (c = find(argv[2]))) {
+			usage(c, false);
+			return EXIT_OK;
+		}
+		help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))
+		argv[1] = "version";
+	c = find(argv[1]);
+	if (!c) {
+		err_msg("unknown command '%s'; 'lamina --help' lists them", argv[1]);
+		return EXIT_USAGE;
+	}
+	rc = c->run(c, argc - 1, argv + 1);
+	xmlCleanupParser();
+	return rc;
+}
