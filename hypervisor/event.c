@@ -326,7 +326,7 @@ int evt_op_bind_interdomain(struct domain *c, unsigned rdom, uint32_t rport)
 {
 	pthread_mutex_lock(&link_lock);
 	struct evtchn_table *r = table_of(c, rdom);
-	int rc = r ? bind_to(c->evt, r, rport) : -LAMINA_ESRCH;
+	int rc = !r ? -LAMINA_ESRCH : c->evt ? bind_to(c->evt, r, rport) : -LAMINA_ENOSPC;
 	pthread_mutex_unlock(&link_lock);
 	return rc;
 }
@@ -335,6 +335,8 @@ int evt_op_bind_interdomain(struct domain *c, unsigned rdom, uint32_t rport)
 static int alloc_locked(struct evtchn_table *t, int (*fn)(struct evtchn_table *, uint32_t, uint32_t),
 			uint32_t a, uint32_t b)
 {
+	if (!t)
+		return -LAMINA_ENOSPC;   /* a caller without ports of its own */
 	pthread_mutex_lock(&t->lock);
 	int p = fn(t, a, b);
 	if (p > 0)
@@ -363,6 +365,8 @@ int evt_op_bind_vcpu(struct domain *c, uint32_t port, uint32_t vcpu)
 {
 	struct evtchn_table *t = c->evt;
 
+	if (!t)
+		return -LAMINA_EBADF;
 	pthread_mutex_lock(&t->lock);
 	int rc = evtchn_bind_vcpu(t, port, vcpu);
 	pthread_mutex_unlock(&t->lock);
@@ -375,6 +379,8 @@ int evt_op_send(struct domain *c, uint32_t port)
 	struct evtchn_table *t = c->evt;
 	int rc = 0;
 
+	if (!t)
+		return -LAMINA_EBADF;
 	pthread_mutex_lock(&t->lock);
 	struct evtchn_port *pt = evtchn_get(t, port);
 	if (!pt)
@@ -392,7 +398,7 @@ int evt_op_send(struct domain *c, uint32_t port)
 int evt_op_close(struct domain *c, uint32_t port)
 {
 	pthread_mutex_lock(&link_lock);
-	int rc = close_port(c->evt, port);
+	int rc = c->evt ? close_port(c->evt, port) : -LAMINA_EBADF;
 	pthread_mutex_unlock(&link_lock);
 	return rc;
 }
@@ -422,10 +428,12 @@ int evt_op_unmask(struct domain *c, uint32_t port)
 	uint64_t bit = 1ull << (port % 64);
 	int rc = 0;
 
+	if (!t || !si)
+		return -LAMINA_EBADF;
 	pthread_mutex_lock(&t->lock);
-	if (!evtchn_get(t, port) || !si)
+	if (!evtchn_get(t, port)) {
 		rc = -LAMINA_EBADF;
-	else {
+	} else {
 		__atomic_fetch_and(&si->evtchn_mask[port / 64], ~bit, __ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&si->evtchn_pending[port / 64], __ATOMIC_SEQ_CST) & bit)
 			upcall(c, evtchn_vcpu(t, port), port / 64);
