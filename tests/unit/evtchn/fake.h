@@ -16,7 +16,7 @@
 struct fake_log {
 	int upcalls[HV_MAX_DOMS][HV_MAX_VCPUS]; /* vcpu_upcall() calls */
 	int wakes[HV_MAX_DOMS];                 /* dom_wake_all() calls */
-	int lock_violations;                    /* vcpu_upcall() with d->lock held */
+	bool threads;                           /* other threads may hold d->lock */
 	bool ioev_fail;                         /* make kvm_ioeventfd() fail */
 	struct { int vm, efd; uint32_t match; } ioev[FAKE_MAX_IOEV];
 	int nr_ioev;                            /* registered ioeventfds */
