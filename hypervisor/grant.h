@@ -2,6 +2,7 @@
 // grant.h: grant tables: which pages a domain lets which other domain map or copy.
 #ifndef HV_GRANT_H
 #define HV_GRANT_H
+#include <lamina/grant_table.h>
 #include "dom.h"
 
 int grant_domain_init(struct domain *d);   /* sized by d->lim.grant_frames */
@@ -11,4 +12,27 @@ void *grant_frame(struct domain *d, unsigned idx);
 /* True if guest page gfn of d is granted with a mapping or copy in flight:
  * it cannot be ballooned out (decrease_reservation returns -EBUSY). */
 bool grant_page_in_use(struct domain *d, uint64_t gfn);
+
+/* grant_table_op, one element each (hc_grant.c decodes and validates the
+ * argument structures). Each returns 0 or the element's -LAMINA_E* status
+ * as grant_table.h documents it; dom may be LAMINA_DOMID_SELF. */
+int grant_setup(struct domain *d, unsigned nr_frames);
+int grant_query(struct domain *d, unsigned dom, uint32_t *nr_frames, uint32_t *max_frames);
+int grant_map(struct domain *d, unsigned dom, uint32_t ref, uint64_t gpa, bool readonly,
+	      uint32_t *handle);
+int grant_unmap(struct domain *d, uint64_t gpa, uint32_t handle);
+int grant_copy(struct domain *d, const struct lamina_gnttab_copy *c);
+
+/*
+ * Host side: domain 0 or a back-end acting as domain as_domid maps the page
+ * granter granted to as_domid under ref. Returns a host pointer to one page,
+ * mapped PROT_READ unless write (writing a read-only grant faults), and OUT
+ * *handle; NULL if the grant is not there for as_domid with that access.
+ * The page stays valid until grant_unmap_host(), even if granter is
+ * destroyed meanwhile, which is why the unmap names the instance, not the
+ * granter. grant_unmap_host returns 0 or -LAMINA_EINVAL (unknown handle).
+ */
+void *grant_map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
+		     uint32_t *handle);
+int grant_unmap_host(struct hv *hv, uint32_t handle);
 #endif

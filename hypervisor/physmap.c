@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // physmap.c: hypervisor-owned pages mapped into a guest's physmap hole (each its own KVM slot).
+#include <sys/ioctl.h>
 #include <lamina/errno.h>
 #include <lamina/memory.h>
 #include "kvm.h"
@@ -28,6 +29,12 @@ static int by_host(struct physmap_ent *e, const void *k) { return e->host == k; 
 /* Map the page at host to gfn; a page already mapped elsewhere moves. d->lock held. */
 int physmap_add(struct domain *d, void *host, uint64_t gfn)
 {
+	return physmap_add_flags(d, host, gfn, 0);
+}
+
+/* physmap_add with KVM memory-region flags (KVM_MEM_READONLY: guest writes exit as MMIO). */
+int physmap_add_flags(struct domain *d, void *host, uint64_t gfn, uint32_t flags)
+{
 	if (!in_hole(gfn))
 		return -LAMINA_EINVAL;
 	struct physmap_ent *at = find(d, by_gfn, &gfn), *old = find(d, by_host, host);
@@ -39,7 +46,12 @@ int physmap_add(struct domain *d, void *host, uint64_t gfn)
 		struct physmap_ent *e = &d->pm[i];
 		if (e->used)
 			continue;
-		if (kvm_map(d->vmfd, PHYSMAP_SLOT0 + i, gfn * HV_PAGE, HV_PAGE, host) < 0)
+		struct kvm_userspace_memory_region r = {
+			.slot = (uint32_t)(PHYSMAP_SLOT0 + i), .flags = flags,
+			.guest_phys_addr = gfn * HV_PAGE, .memory_size = HV_PAGE,
+			.userspace_addr = (uint64_t)(uintptr_t)host,
+		};
+		if (ioctl(d->vmfd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
 			return -LAMINA_ENOMEM;
 		*e = (struct physmap_ent){ .used = true, .gfn = gfn, .host = host };
 		return 0;

@@ -5,6 +5,7 @@
 #include "dom.h"
 
 int physmap_add(struct domain *d, void *host, uint64_t gfn);
+int physmap_add_flags(struct domain *d, void *host, uint64_t gfn, uint32_t flags);
 void physmap_remove(struct domain *d, struct physmap_ent *e);
 bool physmap_gfn_used(struct domain *d, uint64_t gfn);
 #endif
