@@ -58,7 +58,7 @@ struct physmap_ent {
 	uint64_t gfn;
 	void *host;
 };
-#define PHYSMAP_MAX 128     /* shared_info + grant frames + rings + spare */
+#define PHYSMAP_MAX (128 + 1024)  /* shared_info + grant frames + rings + spare + LAMINA_GNTTAB_MAX_MAPS granted pages */
 #define PHYSMAP_SLOT0 16    /* KVM slots PHYSMAP_SLOT0.. hold them */
 
 struct hv_console;
