@@ -51,6 +51,16 @@ int rt_strncmp(const char *a, const char *b, size_t n)
 	return 0;
 }
 
+int rt_memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *p = a, *q = b;
+
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
 /* ---- console ---- */
 static void put(const char *s, size_t n)
 {
@@ -277,6 +287,14 @@ uint64_t rt_now(void)
 		rt_map_shared_info();
 	return lamina_pvclock_read((const struct lamina_vcpu_time_info *)
 				   &rt_shinfo->vcpu_info[apic_id()].time);
+}
+
+void rt_spin_ns(uint64_t ns)
+{
+	uint64_t until = rt_now() + ns;
+
+	while (rt_now() < until)
+		rt_pause();
 }
 
 /* ---- start-up ---- */

@@ -30,9 +30,11 @@ void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * SUCCESS if none failed. rt_skip and rt_fail end the test at once. */
 #define rt_check(cond, ...) rt_check_at(!!(cond), __LINE__, __VA_ARGS__)
 void rt_check_at(int ok, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-#define rt_expect(got, want, what) \
-	rt_check_at((long)(got) == (long)(want), __LINE__, "%s: got %ld, want %ld", what, \
-		    (long)(got), (long)(want))
+/* got and want are evaluated once (got is often a hypercall with side effects). */
+#define rt_expect(got, want, what) do { \
+	long got_ = (long)(got), want_ = (long)(want); \
+	rt_check_at(got_ == want_, __LINE__, "%s: got %ld, want %ld", what, got_, want_); \
+} while (0)
 void rt_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void rt_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void rt_shutdown(unsigned reason) __attribute__((noreturn));
@@ -55,10 +57,21 @@ uint64_t rt_now(void);                          /* PV-clock ns */
 extern volatile uint64_t rt_upcalls;            /* upcalls taken so far */
 void rt_lapic_eoi(void);
 
+/* Addresses for error paths: not mapped at all, and mapped but beyond RAM. */
+#define RT_UNMAPPED   0x7fff0000000ull
+#define RT_BEYOND_RAM 0xc0000000ull
+
+/* Busy-wait on the PV clock: rt_spin_ns for ns, rt_wait_for until cond or
+ * ns pass (returns cond's final value). */
+void rt_spin_ns(uint64_t ns);
+#define rt_wait_for(cond, ns) ({ uint64_t until_ = rt_now() + (ns); \
+	while (!(cond) && rt_now() < until_) rt_pause(); !!(cond); })
+
 /* Small helpers. */
 void *rt_memset(void *d, int c, size_t n);
 void *rt_memcpy(void *d, const void *s, size_t n);
 size_t rt_strlen(const char *s);
 int rt_strncmp(const char *a, const char *b, size_t n);
+int rt_memcmp(const void *a, const void *b, size_t n);
 static inline void rt_pause(void) { __asm__ __volatile__("pause"); }
 #endif
