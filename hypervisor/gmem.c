@@ -6,11 +6,26 @@
 #include "gmem.h"
 #include "mem.h"
 
+/* va is canonical for v's paging mode (48-bit, or 57-bit with CR4.LA57).
+ * KVM_TRANSLATE ignores the upper bits, so a non-canonical address would
+ * otherwise alias a mapped one. */
+static bool canonical(struct vcpu *v, uint64_t va)
+{
+	struct kvm_sregs s;
+
+	if ((uint64_t)((int64_t)(va << 16) >> 16) == va)
+		return true;
+	return (uint64_t)((int64_t)(va << 7) >> 7) == va &&
+	       ioctl(v->fd, KVM_GET_SREGS, &s) == 0 && (s.cr4 & (1u << 12));
+}
+
 /* Guest-physical address of va in v's current address space, or -1. */
 static int64_t translate(struct vcpu *v, uint64_t va, bool write)
 {
 	struct kvm_translation t = { .linear_address = va };
 
+	if (!canonical(v, va))
+		return -1;
 	if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
 		return -1;
 	if (write && !t.writeable)
