@@ -26,7 +26,8 @@ struct perm {
  */
 struct snode {
 	unsigned refs;
-	uint64_t gen;               /* db generation of the last change to val, perm or child names */
+	uint64_t gen;               /* db generation of the creation or last change of val or perm */
+	uint64_t cgen;              /* db generation of the creation or last change of the children */
 	char *name;                 /* last path component; "" for the root */
 	uint8_t *val;               /* NULL when vlen == 0 */
 	uint32_t vlen;
@@ -64,7 +65,7 @@ struct tx {
 	struct dlist delta;         /* owned-count changes made by the changes so far */
 	struct op *ops;             /* changes to re-apply at commit */
 	uint32_t nops, cops;
-	char **acc;                 /* distinct paths read or written */
+	char **acc;                 /* distinct accesses: 'n' or 'd' (children too), then the path */
 	uint32_t nacc, cacc;
 	uint32_t *hash;             /* open addressing over acc: index + 1, 0 = free */
 	uint32_t hcap;              /* power of two, > 2 * nacc */
@@ -337,6 +338,7 @@ static struct snode *node_clone(const struct snode *o)
 		return NULL;
 	}
 	n->gen = o->gen;
+	n->cgen = o->cgen;
 	n->vlen = o->vlen;
 	n->nperm = o->nperm;
 	n->nkid = n->kcap = o->nkid;
@@ -389,11 +391,14 @@ static struct snode *lookup(struct snode *root, const char *path)
 	return n;
 }
 
-static uint64_t gen_of(struct snode *root, const char *path)
+/* Did the access acc ('n' or 'd' + path) see the same in both trees? */
+static bool same(struct snode *a, struct snode *b, const char *acc)
 {
-	struct snode *n = lookup(root, path);
-
-	return n ? n->gen : 0;
+	a = lookup(a, acc + 1);
+	b = lookup(b, acc + 1);
+	if (!a || !b)
+		return a == b;
+	return a->gen == b->gen && (acc[0] != 'd' || a->cgen == b->cgen);
 }
 
 static unsigned how_bits(char how)
@@ -528,13 +533,20 @@ static int acc_rehash(struct tx *t)
 	return 0;
 }
 
-/* Remember that t looked at path[0..len) ("/" if len is 0). */
-static int tx_access(struct tx *t, const char *path, size_t len)
+/* Remember that t looked at the node path[0..len) ("/" if len is 0), and
+ * at its children too if kids. */
+static int tx_access(struct tx *t, const char *path, size_t len, bool kids)
 {
+	char key[ABS_MAX + 2];
+
 	if (len == 0) {
 		path = "/";
 		len = 1;
 	}
+	key[0] = kids ? 'd' : 'n';
+	memcpy(key + 1, path, len);
+	path = key;
+	len++;
 	if (2 * (t->nacc + 1) >= t->hcap && acc_rehash(t))
 		return -LAMINA_EIO;
 	uint32_t i = acc_slot(t, path, len);
@@ -555,7 +567,7 @@ static int tx_access(struct tx *t, const char *path, size_t len)
 
 static int touch(struct change *c, const char *path, size_t len)
 {
-	return c->tx ? tx_access(c->tx, path, len) : 0;
+	return c->tx ? tx_access(c->tx, path, len, false) : 0;
 }
 
 /* ---- changes ---- */
@@ -705,7 +717,7 @@ static int create(struct change *c, const char *path, const struct walk *w,
 
 	if (rc || !p)
 		return rc ? rc : -LAMINA_EIO;
-	p->gen = next_gen(c);
+	p->cgen = next_gen(c);
 	while (next_comp(path, &pos, &cp, &l)) {
 		struct snode *n = node_new(cp, l);
 		if (!n || mem_set(&n->perm, p->perm, p->nperm * sizeof(*p->perm)) ||
@@ -715,7 +727,7 @@ static int create(struct change *c, const char *path, const struct walk *w,
 		}
 		n->nperm = p->nperm;
 		n->perm[0].dom = owner;
-		n->gen = next_gen(c);
+		n->gen = n->cgen = next_gen(c);
 		p = n;
 	}
 	if (set_value(p, val, vlen) || dl_add(&c->delta, owner, (int32_t)w->missing))
@@ -769,7 +781,7 @@ static int op_rm(struct change *c, const char *path)
 		return -LAMINA_EIO;
 	memmove(&p->kid[i], &p->kid[i + 1], (p->nkid - (uint32_t)i - 1) * sizeof(*p->kid));
 	p->nkid--;
-	p->gen = next_gen(c);
+	p->cgen = next_gen(c);
 	return record(c, path, REC_RM, old);
 }
 
@@ -949,7 +961,7 @@ static int tx_commit(struct store_db *db, struct tx *t)
 	int rc = 0;
 
 	for (uint32_t i = 0; i < t->nacc; i++)
-		if (gen_of(t->snap, t->acc[i]) != gen_of(db->root, t->acc[i]))
+		if (!same(t->snap, db->root, t->acc[i]))
 			return -LAMINA_EAGAIN;
 	change_begin(&c, db, t->dom, db->root, NULL, NULL);
 	for (uint32_t i = 0; !rc && i < t->nops; i++)
@@ -1023,7 +1035,7 @@ int store_db_tx_end(struct store_db *db, uint16_t dom, uint32_t id, bool commit)
 
 /* The node at path as dom sees it (in transaction txid), readable by dom. */
 static int find_readable(struct store_db *db, uint16_t dom, uint32_t txid, const char *path,
-			 const struct snode **out)
+			 bool kids, const struct snode **out)
 {
 	char abs[ABS_MAX + 1];
 	struct snode *root = db->root;
@@ -1035,7 +1047,7 @@ static int find_readable(struct store_db *db, uint16_t dom, uint32_t txid, const
 		struct tx *t = tx_find(db, dom, txid);
 		if (!t)
 			return -LAMINA_ENOENT;
-		if ((rc = tx_access(t, abs, strlen(abs))))
+		if ((rc = tx_access(t, abs, strlen(abs), kids)))
 			return rc;
 		root = t->work;
 	}
@@ -1052,7 +1064,7 @@ int store_db_read(struct store_db *db, uint16_t dom, uint32_t tx, const char *pa
 		  void *out, size_t cap)
 {
 	const struct snode *n;
-	int rc = find_readable(db, dom, tx, path, &n);
+	int rc = find_readable(db, dom, tx, path, false, &n);
 
 	if (rc)
 		return rc;
@@ -1068,7 +1080,7 @@ int store_db_directory(struct store_db *db, uint16_t dom, uint32_t tx, const cha
 {
 	const struct snode *n;
 	size_t len = 0;
-	int rc = find_readable(db, dom, tx, path, &n);
+	int rc = find_readable(db, dom, tx, path, true, &n);
 
 	if (rc)
 		return rc;
@@ -1087,7 +1099,7 @@ int store_db_get_perms(struct store_db *db, uint16_t dom, uint32_t tx, const cha
 {
 	const struct snode *n;
 	size_t len = 0;
-	int rc = find_readable(db, dom, tx, path, &n);
+	int rc = find_readable(db, dom, tx, path, false, &n);
 
 	if (rc)
 		return rc;
@@ -1333,7 +1345,7 @@ struct store_db *store_db_new(store_fire_fn *fire, void *arg)
 		return NULL;
 	}
 	db->root->nperm = 1;
-	db->root->gen = ++db->gen;
+	db->root->gen = db->root->cgen = ++db->gen;
 	db->owned[0] = 1;
 	/* domain 0 creates them: they copy the root's list "n0" */
 	if (store_db_mkdir(db, 0, 0, "/local/domain/0")) {

@@ -59,11 +59,15 @@
  * commit.
  *
  * Transactions see the tree as it was at their start plus their own
- * changes. Each remembers the nodes it read or wrote (and, for creations,
- * the ancestors it looked at); the commit fails with -EAGAIN if any of
- * them changed since the start, else it re-applies the transaction's
- * changes to the current tree all at once (which fails, changing nothing,
- * with -ENOSPC if a quota is now full). Either way the transaction ends.
+ * changes. Each remembers the nodes it read, wrote or removed, for
+ * creations the missing nodes and the nearest existing ancestor, for RM
+ * the parent, and for DIRECTORY the node's set of children too. The
+ * commit fails with -EAGAIN if any of them was created, removed, written
+ * or had its permissions changed by someone else since the start (a child
+ * added or removed counts only where the children were listed); else it
+ * re-applies the transaction's changes to the current tree all at once
+ * (which fails, changing nothing, with -ENOSPC if a quota is now full).
+ * Either way the transaction ends.
  */
 
 /* Accessed paths plus logged changes of one transaction, in bytes. */
