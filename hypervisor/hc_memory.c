@@ -60,7 +60,8 @@ static int64_t one_extent(struct domain *d, uint64_t gfn, unsigned order, bool r
 {
 	uint64_t n = 1ull << order;
 
-	if (gfn % n || gfn * HV_PAGE < BOOT_LOW_RESERVED || gfn + n > d->ram_bytes / HV_PAGE)
+	if (gfn % n || gfn < BOOT_LOW_RESERVED / HV_PAGE || gfn >= d->ram_bytes / HV_PAGE ||
+	    n > d->ram_bytes / HV_PAGE - gfn)
 		return -LAMINA_EINVAL;
 	for (uint64_t g = gfn; g < gfn + n; g++) {
 		if (release && !mem_populated(d, g))
