@@ -133,6 +133,10 @@ static int64_t op_add_to_physmap(struct vcpu *v, uint64_t arg)
 		return -LAMINA_EFAULT;
 	if (x.domid != LAMINA_DOMID_SELF)
 		return -LAMINA_EPERM;
+	/* Check the gfn itself: gfn * page size can wrap into the hole. */
+	if (x.gfn < LAMINA_PHYSMAP_HOLE_BASE / HV_PAGE ||
+	    x.gfn >= (LAMINA_PHYSMAP_HOLE_BASE + LAMINA_PHYSMAP_HOLE_SIZE) / HV_PAGE)
+		return -LAMINA_EINVAL;
 	void *page = space_page(d, x.space, x.idx);
 	if (!page)
 		return -LAMINA_EINVAL;
