@@ -33,6 +33,8 @@ static int64_t op_memory_map(struct vcpu *v, uint64_t arg)
 
 	if (gmem_read(v, arg, &m, sizeof(m)))
 		return -LAMINA_EFAULT;
+	if (m.pad)
+		return -LAMINA_EINVAL;
 	bool small = m.nr_entries < n;
 	if (!small && gmem_write(v, m.buffer, e, n * sizeof(e[0])))
 		return -LAMINA_EFAULT;
@@ -88,6 +90,8 @@ static int64_t op_extents(struct vcpu *v, uint64_t arg, bool release)
 
 	if (gmem_read(v, arg, &r, sizeof(r)))
 		return -LAMINA_EFAULT;
+	if (r.pad)
+		return -LAMINA_EINVAL;
 	if (r.domid != LAMINA_DOMID_SELF)
 		return -LAMINA_EPERM;
 	if (r.extent_order > LAMINA_MEM_MAX_ORDER)
