@@ -48,11 +48,18 @@ static int64_t op_reservation(struct vcpu *v, uint64_t domid, bool max)
 {
 	struct domain *d = v->d;
 
+	/* No such domain is ESRCH for any caller; an existing other one (or
+	 * domain 0, the host side) is EPERM unless the caller is domain 0. */
 	if (domid != LAMINA_DOMID_SELF && domid != d->id) {
+		struct domain *o = domid <= LAMINA_DOMID_MAX ?
+				   hv_domain_get(v->d->hv, (unsigned)domid) : NULL;
+		if (!o && domid != LAMINA_DOMID_HOST)
+			return -LAMINA_ESRCH;
 		if (d->id != LAMINA_DOMID_HOST)
 			return -LAMINA_EPERM;
-		if (!(d = hv_domain_get(v->d->hv, (unsigned)domid)))
+		if (!o)
 			return -LAMINA_ESRCH;
+		d = o;
 	}
 	return max ? (int64_t)d->max_pages : (int64_t)atomic_load(&d->cur_pages);
 }
