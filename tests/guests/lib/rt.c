@@ -117,6 +117,17 @@ void rt_check_at(int ok, int line, const char *fmt, ...)
 		rt_snprintf(first_failure, sizeof(first_failure), "%s (line %d)", msg, line);
 }
 
+void rt_expect_at(long got, long want, int line, const char *fmt, ...)
+{
+	char msg[128];
+	va_list ap;
+
+	va_start(ap, fmt);
+	rt_vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rt_check_at(got == want, line, "%s: got %ld, want %ld", msg, got, want);
+}
+
 void rt_skip(const char *fmt, ...)
 {
 	char msg[160];

@@ -35,6 +35,9 @@ void rt_check_at(int ok, int line, const char *fmt, ...) __attribute__((format(p
 	long got_ = (long)(got), want_ = (long)(want); \
 	rt_check_at(got_ == want_, __LINE__, "%s: got %ld, want %ld", what, got_, want_); \
 } while (0)
+/* rt_expect with a formatted description: rt_expectf(got, want, "case %d", i). */
+#define rt_expectf(got, want, ...) rt_expect_at((long)(got), (long)(want), __LINE__, __VA_ARGS__)
+void rt_expect_at(long got, long want, int line, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void rt_skip(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void rt_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void rt_shutdown(unsigned reason) __attribute__((noreturn));
