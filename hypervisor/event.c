@@ -51,6 +51,18 @@ static struct evt_hv *registry(struct hv *hv, bool create)
 	return h;
 }
 
+/* Unlink h from the instances and free it. link_lock held. */
+static void registry_free(struct evt_hv *h)
+{
+	for (struct evt_hv **pp = &instances; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	evtchn_table_free(h->tab[0]);
+	free(h);
+}
+
 /* Free h if it holds no guest table and no open host port. link_lock held. */
 static void registry_put(struct evt_hv *h)
 {
@@ -62,13 +74,7 @@ static void registry_put(struct evt_hv *h)
 	for (uint32_t p = 1; p < host->limit; p++)
 		if (evtchn_state(host, p) != LAMINA_EVTCHNSTAT_CLOSED)
 			return;
-	for (struct evt_hv **pp = &instances; *pp; pp = &(*pp)->next)
-		if (*pp == h) {
-			*pp = h->next;
-			break;
-		}
-	evtchn_table_free(host);
-	free(h);
+	registry_free(h);
 }
 
 /* Table of domain id in c's instance, or NULL. link_lock held. */
@@ -577,6 +583,22 @@ void evt_host_close(struct hv *hv, int efd)
 }
 
 /* ---- Domain life cycle ---- */
+
+/* Close the host ports host code left open (their eventfds too; guest ends
+ * become unbound) and forget hv, so a later instance at the same address
+ * starts clean. A guest table still registered keeps working on its own. */
+void evt_hv_close(struct hv *hv)
+{
+	pthread_mutex_lock(&link_lock);
+	struct evt_hv *h = registry(hv, false);
+	if (h) {
+		for (uint32_t p = 1; p < h->tab[0]->limit; p++)
+			if (evtchn_state(h->tab[0], p) != LAMINA_EVTCHNSTAT_CLOSED)
+				close_port(h->tab[0], p);
+		registry_free(h);
+	}
+	pthread_mutex_unlock(&link_lock);
+}
 
 int evt_domain_init(struct domain *d)
 {

@@ -219,6 +219,24 @@ START_TEST(teardown_unbinds_guest_peer)
 }
 END_TEST
 
+START_TEST(hv_close_frees_leftover_host_ports)
+{
+	uint32_t gp1, gp2;
+	int e1, e2;
+
+	ck_assert_int_eq(evt_host_alloc(A, &gp1, &e1), 0);
+	ck_assert_int_eq(evt_host_alloc(B, &gp2, &e2), 0);
+	fake_dom_free(B);
+	B = NULL;
+	evt_hv_close(hv);                          /* A is still there: it is unlinked */
+	ck_assert(!fd_open(e1) && !fd_open(e2));
+	ck_assert_int_eq(fake.nr_ioev, 0);
+	ck_assert_uint_eq(evtchn_state(A->evt, gp1), LAMINA_EVTCHNSTAT_UNBOUND);
+	ck_assert_int_eq(port_op(A, LAMINA_EVTCHNOP_SEND, gp1), 0);
+	evt_hv_close(hv);                          /* twice: nothing */
+}
+END_TEST
+
 /* Sends in both directions race with closes and reconnects. */
 static bool stop;   /* (atomic) */
 static uint32_t a_port, b_port;
@@ -265,6 +283,7 @@ TCase *tc_host(void)
 	tcase_add_test(tc, host_alloc_enospc);
 	tcase_add_test(tc, teardown_leaves_host_port_unbound);
 	tcase_add_test(tc, teardown_unbinds_guest_peer);
+	tcase_add_test(tc, hv_close_frees_leftover_host_ports);
 	tcase_add_test(tc, concurrent_send_close_rebind);
 	return tc;
 }
