@@ -120,4 +120,7 @@ void evt_host_notify(struct domain *guest, uint32_t guest_port);
 /* Close the host port that owns efd (its guest end becomes unbound,
  * allocated for domain 0) and close efd. Nothing if efd owns no port. */
 void evt_host_close(struct hv *hv, int efd);
+/* hv_close(), after its domains are gone: close every host port still open
+ * (and its eventfd) and free hv's event channel state. (Also in event.h.) */
+void evt_hv_close(struct hv *hv);
 #endif
