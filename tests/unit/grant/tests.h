@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+// tests.h: the grant unit tests' fake hypervisor (KVM-free domains with real memfd RAM), guest-side helpers and test cases.
+#ifndef GRANT_TESTS_H
+#define GRANT_TESTS_H
+#include <check.h>
+#include <lamina/errno.h>
+#include <lamina/grant_table.h>
+#include <lamina/memory.h>
+#include "grant.h"
+#include "grant_tbl.h"
+#include "hcall.h"
+#include "hv_int.h"
+#include "mem.h"
+
+#ifndef NAME_SUFFIX
+#define NAME_SUFFIX ""
+#endif
+
+#define FAKE_RAM (2u << 20)                       /* bytes of RAM per fake domain */
+#define HOLE(i) (LAMINA_PHYSMAP_HOLE_BASE + 4096ull * (i))   /* i-th gpa in the hole */
+
+/* What the doubles saw or should do; reset by fake_reset(). */
+struct fake_log {
+	int pages;                         /* hv_page_alloc() pages not yet freed */
+	bool page_fail;                    /* make hv_page_alloc() fail */
+	bool threads;                      /* other threads run: skip lock-held checks */
+	uint32_t pm_flags[HV_MAX_DOMS][PHYSMAP_MAX];   /* flags physmap_add_flags() got */
+	const void *bad_lo, *bad_hi;       /* gmem_read/write fault in [bad_lo, bad_hi) */
+	const void *ro_lo, *ro_hi;         /* gmem_write faults in [ro_lo, ro_hi) */
+};
+extern struct fake_log fake;
+
+void fake_reset(void);
+struct hv *fake_hv(void);
+/* A guest with memfd RAM (FAKE_RAM) and a grant table of at most frames frames. */
+struct domain *fake_dom(struct hv *hv, uint16_t id, unsigned frames);
+/* Tear down as hv_destroy does: grants, then RAM. */
+void fake_dom_free(struct domain *d);
+
+/* Guest side of grant_table.h. */
+struct lamina_grant_entry *entry_of(struct domain *d, uint32_t ref);
+/* Publish a grant (domid, gfn, barrier, flags) in d's table. */
+void publish(struct domain *d, uint32_t ref, uint16_t domid, uint64_t gfn, uint16_t flags);
+/* The revoke loop of the header: true if flags became 0, false if busy. */
+bool revoke(struct lamina_grant_entry *e);
+uint16_t flags_of(struct lamina_grant_entry *e);
+uint8_t *ram(struct domain *d, uint64_t gfn);           /* d's own view of a page */
+/* The host page d's physmap shows at gpa (NULL if none), and its flags. */
+uint8_t *pm_page(struct domain *d, uint64_t gpa, uint32_t *flags);
+
+/* grant_table_op on vCPU 0 of d. */
+int64_t gop(struct domain *d, unsigned cmd, void *arg, uint64_t count);
+
+TCase *tc_tbl(void);
+TCase *tc_map(void);
+TCase *tc_copy(void);
+TCase *tc_hcall(void);
+#endif
