@@ -477,6 +477,7 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s)
 	}
 	for (int h = 0; h < HV_HC_SLOTS; h++)
 		s->hypercalls[h] = atomic_load(&d->hc_count[h]);
+	s->doorbell_exits = atomic_load(&d->doorbell_exits);
 	return 0;
 }
 

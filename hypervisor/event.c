@@ -141,8 +141,10 @@ static void deliver(struct domain *d, uint32_t p, uint32_t vcpu)
 		return;
 	if (__atomic_fetch_or(&si->evtchn_pending[p / 64], bit, __ATOMIC_SEQ_CST) & bit)
 		return;   /* coalesced */
-	if (__atomic_load_n(&si->evtchn_mask[p / 64], __ATOMIC_SEQ_CST) & bit)
+	if (__atomic_load_n(&si->evtchn_mask[p / 64], __ATOMIC_SEQ_CST) & bit) {
+		wake(d);  /* sched_op POLL waits on masked ports too */
 		return;
+	}
 	upcall(d, vcpu, p / 64);
 }
 

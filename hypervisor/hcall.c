@@ -45,24 +45,28 @@ static void upcall_if_pending(struct vcpu *v)
 		vcpu_upcall(v);
 }
 
-/* The guest did `out %eax, $HC_PORT` from a stub: rax = nr, args in regs. */
-void hcall_on_exit(struct vcpu *v)
+/* The guest did `in $HC_PORT, %eax` from a stub: rax = nr, arguments in the
+ * synced registers. The result goes back as the 32 bits the `in` reads (the
+ * stub sign-extends them), so no register is written back: writing
+ * registers would make KVM re-evaluate pending events on entry, a cost the
+ * null hypercall should not pay. Every result fits in 32 bits. */
+void hcall_on_exit(struct vcpu *v, uint8_t *data)
 {
-	struct kvm_regs *r = &v->run->s.regs.regs;
+	const struct kvm_regs *r = &v->run->s.regs.regs;
 	const uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
 	uint64_t nr = r->rax & 0xffffffffu;
 	int64_t ret = hcall_dispatch(v, nr, a);
+	int32_t out = (int32_t)ret;
 
 	if (v->d->trace) {
 		const uint64_t t[6] = { nr, a[0], a[1], a[2], a[3], a[4] };
 		v->d->trace(v->d, v->id, t, ret);
 	}
-	r->rax = (uint64_t)ret;
-	v->run->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	memcpy(data, &out, 4);
 	upcall_if_pending(v);
 }
 
-/* Fill one page: stub i is "mov $i,%eax; out %eax,$HC_PORT; ret", padded with int3;
+/* Fill one page: stub i is "mov $i,%eax; in $HC_PORT,%eax; cltq; ret", padded with int3;
  * event_send is "mov %edi,%eax; out %eax,$HC_DOORBELL; cmp %edi,%eax; jne 1f;
  * xor %eax,%eax; 1: ret": KVM swallows the doorbell (eax unchanged -> 0) or the
  * hypervisor answers it in eax. */
@@ -77,11 +81,13 @@ static void fill_page(uint8_t *p)
 			memcpy(s, send, sizeof(send));
 			continue;
 		}
-		s[0] = 0xb8;
+		s[0] = 0xb8;           /* mov $i, %eax */
 		memcpy(s + 1, &i, 4);
-		s[5] = 0xe7;
+		s[5] = 0xe5;           /* in $HC_PORT, %eax */
 		s[6] = HC_PORT;
-		s[7] = 0xc3;
+		s[7] = 0x48;           /* cltq: sign-extend the 32-bit result */
+		s[8] = 0x98;
+		s[9] = 0xc3;           /* ret */
 	}
 }
 

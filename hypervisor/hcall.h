@@ -4,7 +4,7 @@
 #define HV_HCALL_H
 #include "dom.h"
 
-#define HC_PORT       0x5c   /* hypercall transport: out %eax, $HC_PORT */
+#define HC_PORT       0x5c   /* hypercall transport: in $HC_PORT, %eax */
 #define HC_DOORBELL   0x5d   /* event_send fast path: out %eax (port), $HC_DOORBELL */
 
 /* a[0..4] are rdi, rsi, rdx, r10, r8. Returns >= 0 or -LAMINA_E*. */
@@ -21,7 +21,7 @@ extern const unsigned hc_table_len;
 
 int64_t hcall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5]);
 int hcall_page_install(struct domain *d, uint64_t gpa);
-void hcall_on_exit(struct vcpu *v);   /* a PIO exit on HC_PORT */
+void hcall_on_exit(struct vcpu *v, uint8_t *data);   /* a PIO IN on HC_PORT */
 
 /* Handlers (one file per hypercall group). */
 int64_t hc_null(struct vcpu *v, const uint64_t a[5]);

@@ -67,14 +67,16 @@ static void on_io(struct vcpu *v)
 	struct kvm_run *r = v->run;
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 
+	if (r->io.size == 4 && r->io.count == 1 && r->io.port == HC_PORT &&
+	    r->io.direction == KVM_EXIT_IO_IN) {
+		hcall_on_exit(v, data);
+		return;
+	}
 	if (r->io.direction == KVM_EXIT_IO_OUT && r->io.size == 4 && r->io.count == 1) {
-		if (r->io.port == HC_PORT) {
-			hcall_on_exit(v);
-			return;
-		}
 		if (r->io.port == HC_DOORBELL) {
 			uint32_t port;
 			memcpy(&port, data, 4);
+			atomic_fetch_add(&v->d->doorbell_exits, 1);
 			r->s.regs.regs.rax = (uint64_t)evt_send_local(v, port);
 			r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 			return;
