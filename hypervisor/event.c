@@ -131,7 +131,8 @@ static void upcall(struct domain *d, uint32_t vcpu, unsigned word)
 		vcpu_upcall(v);
 }
 
-/* Steps 1-4 for port p of d, delivered to vCPU vcpu. */
+/* Steps 1-4 for port p of d, delivered to vCPU vcpu. A masked port still
+ * wakes d's sleepers so that a POLL on it returns. */
 static void deliver(struct domain *d, uint32_t p, uint32_t vcpu)
 {
 	struct lamina_shared_info *si = shinfo(d);
@@ -142,7 +143,7 @@ static void deliver(struct domain *d, uint32_t p, uint32_t vcpu)
 	if (__atomic_fetch_or(&si->evtchn_pending[p / 64], bit, __ATOMIC_SEQ_CST) & bit)
 		return;   /* coalesced */
 	if (__atomic_load_n(&si->evtchn_mask[p / 64], __ATOMIC_SEQ_CST) & bit) {
-		wake(d);  /* sched_op POLL waits on masked ports too */
+		wake(d);   /* no upcall, but sched_op POLL waits on masked ports too */
 		return;
 	}
 	upcall(d, vcpu, p / 64);

@@ -373,6 +373,16 @@ static void poll_sees_ports(void)
 	ports[0] = (uint32_t)closed;
 	rt_expect(HC2(LAMINA_HC_sched_op, LAMINA_SCHEDOP_POLL, &sp), -LAMINA_EBADF,
 		  "POLL on a closed port: EBADF");
+	rt_check(is_masked((uint32_t)timer0) && !is_pending((uint32_t)timer0), "the TIMER port is masked, quiet");
+	ports[0] = (uint32_t)timer0;
+	sp.nr_ports = 1;
+	sp.timeout = rt_now() + 2000 * MS;
+	HC1(LAMINA_HC_set_timer_op, rt_now() + 5 * MS);
+	uint64_t t0 = rt_now();
+	rt_expect(HC2(LAMINA_HC_sched_op, LAMINA_SCHEDOP_POLL, &sp), 0,
+		  "POLL on a masked port wakes when it becomes pending (timer in 5 ms)");
+	rt_check(rt_now() - t0 < 1000 * MS, "woken by the event, not the 2 s timeout (%lu ms)",
+		 (unsigned long)((rt_now() - t0) / MS));
 }
 
 /* Fill the table, check ENOSPC for every allocating sub-op, then RESET. */

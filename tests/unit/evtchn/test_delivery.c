@@ -91,6 +91,7 @@ START_TEST(masked_then_unmask_redelivers)
 	ck_assert_uint_eq(vi(1)->evtchn_pending_sel, 0);
 	ck_assert_uint_eq(vi(1)->evtchn_upcall_pending, 0);
 	ck_assert_int_eq(fake.upcalls[1][1], 0);
+	ck_assert_int_eq(fake.wakes[1], 1);          /* a POLL on the port wakes */
 	ck_assert_int_eq(port_op(A, LAMINA_EVTCHNOP_UNMASK, (uint32_t)p), 0);
 	ck_assert(!masked(A, (uint32_t)p));
 	ck_assert_uint_eq(vi(1)->evtchn_pending_sel, 1);
