@@ -217,6 +217,7 @@ void hv_close(struct hv *hv)
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->doms[i])
 			hv_destroy(hv->doms[i]);
+	evt_hv_close(hv);
 	close(hv->kvm);
 	free(hv);
 }
@@ -427,18 +428,19 @@ int hv_unpause(struct domain *d) { return set_paused(d, HV_DOM_PAUSED, HV_DOM_RU
 void hv_destroy(struct domain *d)
 {
 	dom_stop(d, HV_DOM_SHUTDOWN, LAMINA_SHUTDOWN_POWEROFF);
+	for (int i = 0; i < d->nr_vcpus; i++)
+		if (d->vcpu[i].started)
+			pthread_join(d->vcpu[i].thread, NULL);
+	timer_stop(d);
+	if (d->evt)   /* first: peers may deliver (write irqfds) until it is gone */
+		evt_domain_free(d);
 	for (int i = 0; i < d->nr_vcpus; i++) {
 		struct vcpu *v = &d->vcpu[i];
-		if (v->started)
-			pthread_join(v->thread, NULL);
 		if (v->irq_efd >= 0)
 			close(v->irq_efd);
 		if (v->fd > 0)
 			close(v->fd);
 	}
-	timer_stop(d);
-	if (d->evt)
-		evt_domain_free(d);
 	if (d->gnt)
 		grant_domain_free(d);
 	if (d->con)

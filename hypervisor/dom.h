@@ -85,7 +85,7 @@ struct domain {
 	char crash_why[160];        /* why the domain was killed, if it was */
 	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation: PV-clock zero */
 	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
-	atomic_uint_fast64_t doorbell_exits;  /* event_send doorbells KVM did not swallow */
+	atomic_uint_fast64_t doorbell_exits;  /* doorbells to host-linked ports that reached user space */
 	uint8_t *shinfo;            /* shared_info page (hypervisor memory) */
 	void *store_page;           /* store ring page (hypervisor memory) */
 	void *console_page;         /* PV console ring page (hypervisor memory) */

@@ -644,3 +644,14 @@ void evt_domain_free(struct domain *d)
 	pthread_mutex_unlock(&link_lock);
 	evtchn_table_free(t);
 }
+
+/* True if port is linked to a host port, so KVM should have swallowed its
+ * doorbell (ioeventfd). Lock-free: for counting fast-path misses only. */
+bool evt_port_fast(struct domain *d, uint32_t port)
+{
+	struct evtchn_table *t = d->evt;
+
+	if (!t || evtchn_state(t, port) != LAMINA_EVTCHNSTAT_INTERDOMAIN)
+		return false;
+	return __atomic_load_n(&t->port[port].fast, __ATOMIC_ACQUIRE);
+}

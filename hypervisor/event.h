@@ -7,6 +7,7 @@
 
 int evt_domain_init(struct domain *d);     /* table sized by d->lim.evtchns */
 void evt_domain_free(struct domain *d);    /* closes ports, notifies peers */
+void evt_hv_close(struct hv *hv);          /* hv_close: host ports left open */
 
 /* Mark port pending in d and deliver an upcall to the vCPU it is bound to if
  * the port is unmasked (sets that vCPU's selector and upcall_pending, then
@@ -16,6 +17,8 @@ void evt_domain_free(struct domain *d);    /* closes ports, notifies peers */
 void evt_set_pending(struct domain *d, uint32_t port);
 /* Raise a VIRQ (timer, console, ...) on vCPU vcpu if the guest bound it. */
 void evt_raise_virq(struct domain *d, int vcpu, unsigned virq);
+/* Port is linked to a host port (its doorbell should never reach user space). */
+bool evt_port_fast(struct domain *d, uint32_t port);
 /* event_send slow path (a doorbell KVM did not swallow): like EVTCHNOP_send. */
 int64_t evt_send_local(struct vcpu *v, uint32_t port);
 

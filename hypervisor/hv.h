@@ -35,7 +35,7 @@ struct hv_dom_stats {
 	uint64_t cpu_ns;
 	uint64_t exits[40];
 	uint64_t hypercalls[64];
-	uint64_t doorbell_exits;    /* event_send doorbells that reached user space */
+	uint64_t doorbell_exits;    /* doorbells to back-end ports that reached user space */
 };
 
 struct hv *hv_open(char *err, size_t errlen);

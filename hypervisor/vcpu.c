@@ -76,7 +76,8 @@ static void on_io(struct vcpu *v)
 		if (r->io.port == HC_DOORBELL) {
 			uint32_t port;
 			memcpy(&port, data, 4);
-			atomic_fetch_add(&v->d->doorbell_exits, 1);
+			if (evt_port_fast(v->d, port))
+				atomic_fetch_add(&v->d->doorbell_exits, 1);
 			r->s.regs.regs.rax = (uint64_t)evt_send_local(v, port);
 			r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
 			return;
