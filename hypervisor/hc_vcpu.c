@@ -33,7 +33,11 @@ static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
 	s.tr.present = 1;
 	memset(s.interrupt_bitmap, 0, sizeof(s.interrupt_bitmap));
 	struct kvm_regs r = { .rip = c.rip, .rsp = c.rsp, .rdi = c.rdi, .rflags = 2 };
-	if (ioctl(t->fd, KVM_SET_SREGS, &s) < 0 || ioctl(t->fd, KVM_SET_REGS, &r) < 0)
+	/* With the in-kernel LAPIC a vCPU other than 0 starts waiting for
+	 * INIT/SIPI; make it runnable so KVM_RUN executes the context. */
+	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	if (ioctl(t->fd, KVM_SET_SREGS, &s) < 0 || ioctl(t->fd, KVM_SET_REGS, &r) < 0 ||
+	    ioctl(t->fd, KVM_SET_MP_STATE, &mp) < 0)
 		return -LAMINA_EINVAL;
 	t->ever_ran = true;
 	return 0;
