@@ -134,6 +134,8 @@ static int64_t op_singleshot(struct vcpu *v, struct vcpu *t, uint64_t arg)
 
 	if (gmem_read(v, arg, &st, sizeof(st)))
 		return -LAMINA_EFAULT;
+	if (st.pad)
+		return -LAMINA_EINVAL;
 	if ((st.flags & LAMINA_VCPU_SSHOT_FUTURE) && st.deadline_ns &&
 	    (int64_t)st.deadline_ns <= dom_time_ns(v->d))
 		return -LAMINA_ETIME;
