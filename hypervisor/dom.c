@@ -23,6 +23,7 @@
 #include "grant.h"
 #include "hv_int.h"
 #include "kvm.h"
+#include "store.h"
 #include "mem.h"
 #include "timer.h"
 #include "vcpu.h"
@@ -217,6 +218,7 @@ void hv_close(struct hv *hv)
 	for (int i = 0; i < HV_MAX_DOMS; i++)
 		if (hv->doms[i])
 			hv_destroy(hv->doms[i]);
+	store_hv_close(hv);
 	evt_hv_close(hv);
 	close(hv->kvm);
 	free(hv);
@@ -330,6 +332,10 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 		snprintf(err, n, "setting up event channels, grants or console");
 		return -1;
 	}
+	if (store_domain_init(d) < 0) {
+		snprintf(err, n, "connecting the domain to the store (see its log)");
+		return -1;
+	}
 	return load_kernel(d, p, err, n);
 }
 
@@ -432,6 +438,7 @@ void hv_destroy(struct domain *d)
 		if (d->vcpu[i].started)
 			pthread_join(d->vcpu[i].thread, NULL);
 	timer_stop(d);
+	store_domain_free(d);   /* before its store port goes */
 	if (d->evt)   /* first: peers may deliver (write irqfds) until it is gone */
 		evt_domain_free(d);
 	for (int i = 0; i < d->nr_vcpus; i++) {

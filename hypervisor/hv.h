@@ -52,4 +52,40 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s);
 const char *hv_dom_name(struct domain *d);
 int hv_dom_id(struct domain *d);
 const char *hv_crash_reason(struct domain *d);
+
+/*
+ * The store (abi/lamina/store.h) as domain 0, the host side, uses it: no
+ * permission or quota limits. Paths are absolute or relative to
+ * /local/domain/0. Each call returns >= 0 on success or a negative error
+ * number (the store's LAMINA_E* names, which equal Linux's): -EINVAL bad
+ * path or permissions, -ENOENT no such node, -E2BIG too long (or the
+ * reply does not fit size), -EIO out of memory. Every domain gets at
+ * creation /local/domain/<id>, owned by it, holding name, domid, vcpus,
+ * memory/target and memory/static-max (KiB), device/ and control/; its
+ * home is removed when it is destroyed.
+ */
+/* The value (NUL-terminated in buf) and its length. */
+int hv_store_read(struct hv *hv, const char *path, char *buf, size_t size);
+int hv_store_write(struct hv *hv, const char *path, const char *val);  /* creates parents */
+int hv_store_mkdir(struct hv *hv, const char *path);
+int hv_store_rm(struct hv *hv, const char *path);                      /* and all below */
+/* The children's names, each NUL-terminated; returns the byte count. */
+int hv_store_directory(struct hv *hv, const char *path, char *buf, size_t size);
+/* perms: entries "<n|r|w|b><domid>", the owner first, separated by spaces
+ * or commas, e.g. "n5 r0". */
+int hv_store_set_perms(struct hv *hv, const char *path, const char *perms);
+/* Watch path (or "@introduceDomain", "@releaseDomain"): fn(arg, changed
+ * path, token) runs on the store's thread, once at once and then for each
+ * change at or below path; it may call hv_store_* but should not block.
+ * Events already queued may still arrive after hv_store_unwatch(). */
+typedef void hv_store_watch_fn(void *arg, const char *path, const char *token);
+int hv_store_watch(struct hv *hv, const char *path, const char *token,
+		   hv_store_watch_fn *fn, void *arg);
+int hv_store_unwatch(struct hv *hv, const char *path, const char *token);
+/* Any request of store.h as domain 0, in wire format (payload req, len
+ * bytes): the reply payload into rsp and its length, or -error for an
+ * ERROR reply. Transactions: TRANSACTION_START, then tx_id on each
+ * request, TRANSACTION_END ("T" or "F"). WATCH made here has no callback. */
+int hv_store_request(struct hv *hv, unsigned type, uint32_t tx_id, const void *req,
+		     size_t len, void *rsp, size_t size);
 #endif
