@@ -96,7 +96,11 @@ static int64_t op_down(struct vcpu *v, struct vcpu *t)
 static int64_t op_register_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
 	struct lamina_vcpu_register_info ri;
-	struct lamina_vcpu_info *old = evt_vcpu_info(t), *new;
+	struct lamina_vcpu_info *new;
+	/* The current contents live in shared_info even while the guest has
+	 * not mapped it (delivery writes there), so copy from the slot itself. */
+	struct lamina_vcpu_info *old = t->id < (int)LAMINA_SHINFO_VCPUS && v->d->shinfo ?
+		&((struct lamina_shared_info *)(void *)v->d->shinfo)->vcpu_info[t->id] : NULL;
 
 	if (gmem_read(v, arg, &ri, sizeof(ri)))
 		return -LAMINA_EFAULT;
