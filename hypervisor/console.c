@@ -83,3 +83,8 @@ int console_input_put(struct domain *d, const char *buf, size_t len)
 	pthread_mutex_unlock(&c->lock);
 	return (int)n;
 }
+
+int hv_console_input(struct domain *d, const char *buf, size_t len)
+{
+	return console_input_put(d, buf, len);
+}

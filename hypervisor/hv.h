@@ -49,6 +49,8 @@ int hv_unpause(struct domain *d);
 void hv_destroy(struct domain *d);
 void hv_kill(struct domain *d, const char *why);   /* end it as crashed, logging why */
 int hv_stats(struct domain *d, struct hv_dom_stats *s);
+/* Queue console input for the guest (console_io READ); returns bytes taken. */
+int hv_console_input(struct domain *d, const char *buf, size_t len);
 const char *hv_dom_name(struct domain *d);
 int hv_dom_id(struct domain *d);
 const char *hv_crash_reason(struct domain *d);
