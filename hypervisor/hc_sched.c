@@ -26,7 +26,7 @@ static bool wait_until(struct domain *d, int64_t until)
 	}
 	if (dom_time_ns(d) >= until)
 		return false;
-	int64_t abs = until + d->boot_ns;
+	int64_t abs = until > INT64_MAX - d->boot_ns ? INT64_MAX : until + d->boot_ns;
 	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
 	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
 	return true;
