@@ -32,6 +32,16 @@ static bool wait_until(struct domain *d, int64_t until)
 	return true;
 }
 
+/* When v's next timer (one-shot or periodic) fires, or 0 if none. d->lock held. */
+static int64_t timer_next(struct vcpu *v)
+{
+	int64_t t = v->timer_deadline;
+
+	if (v->periodic_ns && (!t || v->periodic_next < t))
+		t = v->periodic_next;
+	return t;
+}
+
 static int64_t sched_block(struct vcpu *v)
 {
 	struct lamina_vcpu_info *vi = evt_vcpu_info(v);
@@ -41,8 +51,18 @@ static int64_t sched_block(struct vcpu *v)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
-	while (dom_live(d) && !evt_upcall_pending(v))
-		wait_until(d, 0);
+	/* The vCPU's timers end the block when they fire, whether or not the
+	 * guest bound VIRQ_TIMER (timer.h). The timer thread clears a fired
+	 * one-shot deadline, so remember the one armed on entry; a deadline
+	 * re-armed during the block replaces it. */
+	int64_t until = timer_next(v);
+	while (dom_live(d) && !evt_upcall_pending(v)) {
+		int64_t t = timer_next(v);
+		if (t && (!until || t < until || v->timer_deadline))
+			until = t;
+		if (!wait_until(d, until))
+			break;
+	}
 	pthread_mutex_unlock(&d->lock);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return 0;
