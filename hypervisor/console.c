@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "console.h"
+#include "pvconsole.h"
 
 int console_init(struct domain *d, int out_fd, const char *prefix)
 {
@@ -81,6 +82,8 @@ int console_input_put(struct domain *d, const char *buf, size_t len)
 	memcpy(c->in + c->in_len, buf, n);
 	c->in_len += n;
 	pthread_mutex_unlock(&c->lock);
+	if (n)
+		pvconsole_kick(d);   /* the PV console ring may take it */
 	return (int)n;
 }
 

@@ -23,6 +23,7 @@
 #include "grant.h"
 #include "hv_int.h"
 #include "kvm.h"
+#include "pvconsole.h"
 #include "store.h"
 #include "mem.h"
 #include "timer.h"
@@ -332,8 +333,8 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 		snprintf(err, n, "setting up event channels, grants or console");
 		return -1;
 	}
-	if (store_domain_init(d) < 0) {
-		snprintf(err, n, "connecting the domain to the store (see its log)");
+	if (store_domain_init(d) < 0 || pvconsole_init(d) < 0) {
+		snprintf(err, n, "connecting the domain to the store or console back-end (see its log)");
 		return -1;
 	}
 	return load_kernel(d, p, err, n);
@@ -438,6 +439,7 @@ void hv_destroy(struct domain *d)
 		if (d->vcpu[i].started)
 			pthread_join(d->vcpu[i].thread, NULL);
 	timer_stop(d);
+	pvconsole_free(d);      /* before its console and ports go */
 	store_domain_free(d);   /* before its store port goes */
 	if (d->evt)   /* first: peers may deliver (write irqfds) until it is gone */
 		evt_domain_free(d);

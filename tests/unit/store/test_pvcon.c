@@ -1,4 +1,186 @@
 // SPDX-License-Identifier: MIT
-// test_pvcon.c: unit tests of the PV console ring back-end (placeholder until pvconsole.c lands).
+// test_pvcon.c: unit tests of the PV console back-end's ring steps and service round against a fake ring page.
+#include <string.h>
+#include <lamina/errno.h>
+#include "doubles.h"
+#include "pvconsole.h"
 #include "test.h"
-Suite *pvcon_suite(void) { return suite_create("pvcon"); }
+
+#ifndef SUFFIX
+#define SUFFIX ""
+#endif
+
+#define OB LAMINA_CONSOLE_OUT_BYTES
+#define IB LAMINA_CONSOLE_IN_BYTES
+
+static struct lamina_console_ring ring __attribute__((aligned(4096)));
+static struct domain dom;
+static struct pvcon_state st;
+
+static void setup(void)
+{
+	memset(&ring, 0, sizeof(ring));
+	memset(&dom, 0, sizeof(dom));
+	dom.id = 3;
+	dom.console_page = &ring;
+	st = (struct pvcon_state){ .port = 7 };
+	dbl_reset();
+}
+
+/* Guest side: write output bytes and publish them. */
+static void gwrite(const char *s, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		ring.out[(ring.out_prod + i) % OB] = (uint8_t)s[i];
+	ring.out_prod += n;
+}
+
+START_TEST(out_basic)
+{
+	char buf[OB];
+	bool full;
+
+	gwrite("hello", 5);
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, sizeof(buf), &full), 5);
+	ck_assert_int_eq(memcmp(buf, "hello", 5), 0);
+	ck_assert(!full);
+	ck_assert_uint_eq(ring.out_cons, 5);
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, sizeof(buf), &full), 0);
+	/* a small buffer takes part, the rest stays */
+	gwrite("abcdef", 6);
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, 4, &full), 4);
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, 4, &full), 2);
+	ck_assert_int_eq(memcmp(buf, "ef", 2), 0);
+}
+END_TEST
+
+START_TEST(out_full_and_wrap)
+{
+	static char big[OB], buf[OB];
+	bool full;
+
+	/* indices just below 2^32, so they wrap during the copy */
+	ring.out_prod = ring.out_cons = st.out_cons = 0xfffffff0u;
+	for (uint32_t i = 0; i < OB; i++)
+		big[i] = (char)('a' + i % 26);
+	gwrite(big, OB);
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, sizeof(buf), &full), (int)OB);
+	ck_assert(full);
+	ck_assert_int_eq(memcmp(buf, big, OB), 0);
+	ck_assert_uint_eq(ring.out_cons, 0xfffffff0u + OB);
+}
+END_TEST
+
+START_TEST(out_corrupt)
+{
+	char buf[OB];
+	bool full;
+
+	ring.out_prod = OB + 1;                          /* past the ring */
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, sizeof(buf), &full), -LAMINA_EIO);
+	ck_assert_uint_eq(ring.out_cons, 0);
+	ring.out_prod = 0xffffffffu;                     /* behind the consumer */
+	ck_assert_int_eq(pvcon_take_output(&ring, &st.out_cons, buf, sizeof(buf), &full), -LAMINA_EIO);
+}
+END_TEST
+
+START_TEST(in_steps)
+{
+	static char big[IB + 10];
+
+	ck_assert_int_eq(pvcon_input_room(&ring, st.in_prod), (int)IB);
+	pvcon_put_input(&ring, &st.in_prod, "xyz", 3);
+	ck_assert_uint_eq(ring.in_prod, 3);
+	ck_assert_int_eq(memcmp(ring.in, "xyz", 3), 0);
+	ck_assert_int_eq(pvcon_input_room(&ring, st.in_prod), (int)IB - 3);
+	ring.in_cons = 3;
+	memset(big, 'q', sizeof(big));
+	pvcon_put_input(&ring, &st.in_prod, big, IB);     /* wraps */
+	ck_assert_uint_eq(ring.in[2], 'q');
+	ck_assert_int_eq(pvcon_input_room(&ring, st.in_prod), 0);
+	ring.in_cons = st.in_prod + 1;                   /* ahead of what we produced */
+	ck_assert_int_eq(pvcon_input_room(&ring, st.in_prod), -LAMINA_EIO);
+	ring.in_cons = st.in_prod - IB - 1;
+	ck_assert_int_eq(pvcon_input_room(&ring, st.in_prod), -LAMINA_EIO);
+}
+END_TEST
+
+START_TEST(service_round)
+{
+	static char big[OB];
+
+	gwrite("line\n", 5);
+	pvcon_service(&dom, &st, false);
+	ck_assert_uint_eq(dbl_out_len, 5);
+	ck_assert_int_eq(memcmp(dbl_out, "line\n", 5), 0);
+	ck_assert_int_eq(dbl_notified, 0);               /* the ring was not full */
+	memset(big, 'b', sizeof(big));
+	gwrite(big, OB);                                  /* full: the guest may wait */
+	pvcon_service(&dom, &st, false);
+	ck_assert_uint_eq(dbl_out_len, 5 + OB);
+	ck_assert_int_eq(dbl_notified, 1);
+	ck_assert_uint_eq(dbl_notified_port, 7);
+	/* input goes to the ring only when asked to, and notifies */
+	memcpy(dbl_in, "keys", 4);
+	dbl_in_len = 4;
+	pvcon_service(&dom, &st, false);
+	ck_assert_uint_eq(dbl_in_len, 4);
+	pvcon_service(&dom, &st, true);
+	ck_assert_uint_eq(dbl_in_len, 0);
+	ck_assert_uint_eq(ring.in_prod, 4);
+	ck_assert_int_eq(memcmp(ring.in, "keys", 4), 0);
+	ck_assert_int_eq(dbl_notified, 2);
+	/* more input than room: the rest waits for the guest to consume */
+	memset(dbl_in, 'k', IB);
+	dbl_in_len = IB;
+	pvcon_service(&dom, &st, true);
+	ck_assert_uint_eq(dbl_in_len, 4);
+	ring.in_cons = 8;
+	pvcon_service(&dom, &st, true);
+	ck_assert_uint_eq(dbl_in_len, 0);
+	ck_assert_uint_eq(ring.in_prod, IB + 4);
+}
+END_TEST
+
+START_TEST(service_corrupt)
+{
+	ring.out_prod = 5000;
+	pvcon_service(&dom, &st, true);
+	ck_assert(st.dead);
+	ck_assert_int_eq(dbl_logged, 1);
+	ck_assert_ptr_nonnull(strstr(dbl_log, "out_prod"));
+	ck_assert_uint_eq(dbl_out_len, 0);
+	ck_assert_int_eq(dbl_notified, 0);
+	/* a dead ring is left alone, and logged once */
+	ring.out_prod = 3;
+	memcpy(dbl_in, "x", 1);
+	dbl_in_len = 1;
+	pvcon_service(&dom, &st, true);
+	ck_assert_uint_eq(dbl_out_len, 0);
+	ck_assert_uint_eq(dbl_in_len, 1);
+	ck_assert_uint_eq(ring.out_cons, 0);
+	ck_assert_int_eq(dbl_logged, 1);
+	/* a corrupt input consumer also ends it */
+	setup();
+	ring.in_cons = 77;
+	pvcon_service(&dom, &st, true);
+	ck_assert(st.dead);
+	ck_assert_ptr_nonnull(strstr(dbl_log, "in_cons"));
+}
+END_TEST
+
+Suite *pvcon_suite(void)
+{
+	Suite *s = suite_create("pvcon" SUFFIX);
+	TCase *tc = tcase_create("pvcon" SUFFIX);
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, out_basic);
+	tcase_add_test(tc, out_full_and_wrap);
+	tcase_add_test(tc, out_corrupt);
+	tcase_add_test(tc, in_steps);
+	tcase_add_test(tc, service_round);
+	tcase_add_test(tc, service_corrupt);
+	suite_add_tcase(s, tc);
+	return s;
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// doubles.c: test doubles for the hypervisor functions pvconsole.c calls (console, event channel host ends, log).
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <lamina/errno.h>
+#include "doubles.h"
+
+char dbl_out[1 << 16];
+size_t dbl_out_len;
+char dbl_in[4096];
+size_t dbl_in_len;
+int dbl_notified;
+uint32_t dbl_notified_port;
+int dbl_logged;
+char dbl_log[512];
+
+void dbl_reset(void)
+{
+	dbl_out_len = dbl_in_len = 0;
+	dbl_notified = dbl_logged = 0;
+	dbl_notified_port = 0;
+	dbl_log[0] = 0;
+}
+
+void console_output(struct domain *d, const char *buf, size_t len)
+{
+	(void)d;
+	if (len > sizeof(dbl_out) - dbl_out_len)
+		len = sizeof(dbl_out) - dbl_out_len;
+	memcpy(dbl_out + dbl_out_len, buf, len);
+	dbl_out_len += len;
+}
+
+size_t console_input_take(struct domain *d, char *buf, size_t max)
+{
+	size_t n = dbl_in_len < max ? dbl_in_len : max;
+
+	(void)d;
+	memcpy(buf, dbl_in, n);
+	memmove(dbl_in, dbl_in + n, dbl_in_len - n);
+	dbl_in_len -= n;
+	return n;
+}
+
+void evt_host_notify(struct domain *guest, uint32_t guest_port)
+{
+	(void)guest;
+	dbl_notified++;
+	dbl_notified_port = guest_port;
+}
+
+int evt_host_alloc(struct domain *guest, uint32_t *guest_port, int *efd)
+{
+	(void)guest, (void)guest_port, (void)efd;
+	return -LAMINA_ENOSYS;
+}
+
+void evt_host_close(struct hv *hv, int efd)
+{
+	(void)hv, (void)efd;
+}
+
+void dom_log(struct domain *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)d;
+	va_start(ap, fmt);
+	vsnprintf(dbl_log, sizeof(dbl_log), fmt, ap);
+	va_end(ap);
+	dbl_logged++;
+}
