@@ -91,7 +91,7 @@ static int64_t sched_poll(struct vcpu *v, uint64_t arg)
 
 	if (gmem_read(v, arg, &sp, sizeof(sp)))
 		return -LAMINA_EFAULT;
-	if (sp.nr_ports == 0 || sp.nr_ports > LAMINA_SCHED_POLL_MAX)
+	if (sp.nr_ports == 0 || sp.nr_ports > LAMINA_SCHED_POLL_MAX || sp.pad)
 		return -LAMINA_EINVAL;
 	if (gmem_read(v, sp.ports, ports, sp.nr_ports * sizeof(ports[0])))
 		return -LAMINA_EFAULT;
