@@ -98,7 +98,7 @@ static int64_t sched_poll(struct vcpu *v, uint64_t arg)
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
 	while ((r = any_pending(d, ports, sp.nr_ports)) == 0 && dom_live(d))
-		if (!wait_until(d, (int64_t)sp.timeout)) {
+		if (!wait_until(d, sp.timeout > INT64_MAX ? INT64_MAX : (int64_t)sp.timeout)) {
 			r = -LAMINA_ETIMEDOUT;
 			break;
 		}
