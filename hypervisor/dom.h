@@ -100,6 +100,8 @@ struct domain {
 	int next_slot;              /* next free KVM memslot (d->lock) */
 	struct physmap_ent pm[PHYSMAP_MAX];  /* (d->lock) */
 	void (*trace)(struct domain *, int vcpu, const uint64_t a[6], int64_t ret);
+	hv_trace_fn *trace_fn;      /* hv_set_trace(): what trace calls, and with what */
+	void *trace_ctx;
 };
 
 /* Kill the domain from inside (fatal guest behaviour); logs why. */

@@ -90,4 +90,32 @@ int hv_store_unwatch(struct hv *hv, const char *path, const char *token);
  * request, TRANSACTION_END ("T" or "F"). WATCH made here has no callback. */
 int hv_store_request(struct hv *hv, unsigned type, uint32_t tx_id, const void *req,
 		     size_t len, void *rsp, size_t size);
+
+/*
+ * Toolstack helpers (hv_api.c).
+ *
+ * Hypercall trace: fn(ctx, vcpu, a, ret) runs on the vCPU's thread after
+ * each hypercall that exits to user space, with a[0] the hypercall number
+ * and a[1..5] its arguments; it must be quick and must not block. Doorbell
+ * sends that KVM completes in the kernel are not seen. fn NULL stops
+ * tracing; a call already under way may still finish, so ctx must stay
+ * valid until hv_destroy(d) returns.
+ */
+typedef void hv_trace_fn(void *ctx, int vcpu, const uint64_t a[6], int64_t ret);
+void hv_set_trace(struct domain *d, hv_trace_fn *fn, void *ctx);
+/* The name of hypercall nr ("event_send"), or NULL if there is none. */
+const char *hv_hypercall_name(unsigned nr);
+/* Ask the guest to stop: writes control/shutdown = "poweroff" or "reboot"
+ * (reason LAMINA_SHUTDOWN_POWEROFF or _REBOOT) in its store home. A guest
+ * that watches the key acknowledges it by writing "" and then shuts down
+ * with sched_op SHUTDOWN and that reason. 0 or -errno (-EINVAL: other
+ * reason; the store's errors otherwise). */
+int hv_request_shutdown(struct domain *d, int reason);
+/* Set the balloon target: memory/target = kib in the guest's store home;
+ * the guest's balloon follows it. 0 or -errno (-EINVAL: not whole pages,
+ * or above the domain's maximum). */
+int hv_set_mem_target(struct domain *d, uint64_t kib);
+/* End d at once, without the guest's help, as if it powered off: its
+ * vCPUs stop and hv_wait() returns. d stays until hv_destroy(). */
+void hv_stop(struct domain *d);
 #endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+// hv_api.c: toolstack helpers of libhv: hypercall trace hook, shutdown request, memory target, stop.
+#include <errno.h>
+#include <stdio.h>
+#include <lamina/sched.h>
+#include "hcall.h"
+#include "hv_int.h"
+
+/* d->trace when a toolstack callback is installed: pass its context along. */
+static void trace_shim(struct domain *d, int vcpu, const uint64_t a[6], int64_t ret)
+{
+	hv_trace_fn *fn = __atomic_load_n(&d->trace_fn, __ATOMIC_ACQUIRE);
+
+	if (fn)
+		fn(__atomic_load_n(&d->trace_ctx, __ATOMIC_ACQUIRE), vcpu, a, ret);
+}
+
+void hv_set_trace(struct domain *d, hv_trace_fn *fn, void *ctx)
+{
+	if (!fn) {
+		__atomic_store_n(&d->trace, NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&d->trace_fn, NULL, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(&d->trace_ctx, ctx, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->trace_fn, fn, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->trace, trace_shim, __ATOMIC_RELEASE);
+}
+
+const char *hv_hypercall_name(unsigned nr)
+{
+	return nr < hc_table_len ? hc_table[nr].name : NULL;
+}
+
+/* Write key (relative to d's store home) = val as domain 0. */
+static int home_write(struct domain *d, const char *key, const char *val)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/local/domain/%u/%s", d->id, key);
+	return hv_store_write(d->hv, path, val);
+}
+
+int hv_request_shutdown(struct domain *d, int reason)
+{
+	if (reason != LAMINA_SHUTDOWN_POWEROFF && reason != LAMINA_SHUTDOWN_REBOOT)
+		return -EINVAL;
+	return home_write(d, "control/shutdown",
+			  reason == LAMINA_SHUTDOWN_REBOOT ? "reboot" : "poweroff");
+}
+
+int hv_set_mem_target(struct domain *d, uint64_t kib)
+{
+	char val[24];
+
+	if (kib % (HV_PAGE / 1024) || kib > d->max_pages * (HV_PAGE / 1024))
+		return -EINVAL;
+	snprintf(val, sizeof(val), "%llu", (unsigned long long)kib);
+	return home_write(d, "memory/target", val);
+}
+
+void hv_stop(struct domain *d)
+{
+	dom_shutdown(d, LAMINA_SHUTDOWN_POWEROFF);
+}
