@@ -206,20 +206,24 @@ static void sizes(struct grant_table *g, uint32_t *nr, uint32_t *max)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/* As memory_op's reservations: no such domain is -ESRCH for any caller;
+ * another existing one (or domain 0, the host side) is -EPERM unless the
+ * caller is domain 0. */
 int grant_query(struct domain *d, unsigned dom, uint32_t *nr_frames, uint32_t *max_frames)
 {
 	if (dom == LAMINA_DOMID_SELF || dom == d->id) {
 		sizes(d->gnt, nr_frames, max_frames);
 		return 0;
 	}
-	if (d->id != LAMINA_DOMID_HOST)
-		return -LAMINA_EPERM;
 	pthread_rwlock_rdlock(&reg_lock);
 	struct grant_table *g = table_of(d->hv, dom);
-	if (g)
+	int rc = !g && dom != LAMINA_DOMID_HOST ? -LAMINA_ESRCH
+		 : d->id != LAMINA_DOMID_HOST ? -LAMINA_EPERM
+		 : g ? 0 : -LAMINA_ESRCH;
+	if (!rc)
 		sizes(g, nr_frames, max_frames);
 	pthread_rwlock_unlock(&reg_lock);
-	return g ? 0 : -LAMINA_ESRCH;
+	return rc;
 }
 
 /* ---- Pins: an entry held for a mapping or one side of a copy ---- */
@@ -499,15 +503,17 @@ int grant_unmap_host(struct hv *hv, uint32_t handle)
 
 /* ---- Teardown ---- */
 
-/* Unmap every mapping d holds (its vCPUs are stopped: none is BUSY). */
-static void drop_own_maps(struct domain *d, struct grant_table *g)
+/* Drop every mapping d holds. Its vCPUs are stopped and its VM is about to
+ * be closed, which removes all its KVM slots at once: removing them one by
+ * one (each a memslot update) would only slow teardown down, so only the
+ * host views and the pins go. None is BUSY: no hypercall of d is running. */
+static void drop_own_maps(struct grant_table *g)
 {
 	struct gt_maptrack *mt = g->maps.mt;
 
 	for (unsigned h = 0; mt && h < LAMINA_GNTTAB_MAX_MAPS; h++) {
 		if (mt->slot[h].state != GT_MAP_LIVE)
 			continue;
-		map_unplace(d, &mt->slot[h]);
 		map_drop(&mt->slot[h]);
 		gt_map_free(mt, h);
 	}
@@ -530,7 +536,7 @@ void grant_domain_free(struct domain *d)
 	if (h)
 		registry_put(h);
 	pthread_rwlock_unlock(&reg_lock);
-	drop_own_maps(d, g);
+	drop_own_maps(g);
 	d->gnt = NULL;
 	table_put(g);
 }

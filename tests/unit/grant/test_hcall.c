@@ -71,6 +71,8 @@ START_TEST(query_size_op)
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 3), -LAMINA_EINVAL);
 	q.dom = 1;
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 1), -LAMINA_EPERM);
+	q.dom = 33;
+	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 1), -LAMINA_ESRCH);
 	q.dom = 2;
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 1), 0);
 	q.pad = 1;

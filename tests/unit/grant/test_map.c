@@ -36,7 +36,9 @@ START_TEST(new_table_has_one_frame)
 	ck_assert_uint_eq(max, 64);
 	ck_assert_int_eq(grant_query(d1, 1, &nr, &max), 0);
 	ck_assert_int_eq(grant_query(d1, 2, &nr, &max), -LAMINA_EPERM);
-	ck_assert_int_eq(grant_query(d1, 40, &nr, &max), -LAMINA_EPERM);
+	ck_assert_int_eq(grant_query(d1, 40, &nr, &max), -LAMINA_ESRCH);
+	ck_assert_int_eq(grant_query(d1, LAMINA_DOMID_MAX + 3, &nr, &max), -LAMINA_ESRCH);
+	ck_assert_int_eq(grant_query(d1, 0, &nr, &max), -LAMINA_EPERM);
 }
 END_TEST
 
