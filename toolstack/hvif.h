@@ -8,10 +8,8 @@
 // Operations return 0 or a negative errno; an op left NULL is reported to
 // the user as not supported by this back-end.
 //
-// TODO(libhv): add hvif_libhv.c, the real back-end wrapping libhv
-// (hypervisor/hv.h: hv_open, hv_create + hv_start, hv_pause, hv_unpause,
-// hv_destroy, hv_stats; console through hv_dom_params.console_fd), make it
-// laminad's default and keep hvif_fake for tests and --fake.
+// Back-ends: hvif_libhv ("kvm", the default: real domains on libhv,
+// hypervisor/hv.h) and hvif_fake ("fake": simulated, for tests and --fake).
 #ifndef LAMINA_HVIF_H
 #define LAMINA_HVIF_H
 
@@ -87,5 +85,6 @@ struct hvif {
 };
 
 extern const struct hvif hvif_fake;
+extern const struct hvif hvif_libhv;
 
 #endif

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: laminad [OPTION]...\n"
 		   "Run the Lamina daemon: own this host's domains and serve lamina(1).\n\n"
 		   "  --fake             use the simulated back-end (same as --backend=fake)\n"
-		   "  --backend=NAME     back-end to use: fake (default: $LAMINA_BACKEND, else kvm)\n"
+		   "  --backend=NAME     back-end to use: kvm (domains on libhv) or fake\n"
+		   "                     (default: $LAMINA_BACKEND, else kvm)\n"
 		   "  --run-dir=DIR      socket directory (default: $LAMINA_RUN_DIR,\n"
 		   "                     $XDG_RUNTIME_DIR/lamina or /run/lamina)\n"
 		   "  --log-dir=DIR      per-domain logs (default: $LAMINA_LOG_DIR, /var/log/lamina\n"
@@ -73,10 +74,8 @@ static const struct hvif *pick_backend(const char *name, char *err, size_t errle
 	if (!strcmp(name, "fake"))
 		return &hvif_fake;
 	if (!strcmp(name, "kvm"))
-		snprintf(err, errlen, "the KVM back-end (libhv) is not built in yet; "
-			 "'laminad --fake' runs simulated domains");
-	else
-		snprintf(err, errlen, "unknown back-end '%s' (known: fake)", name);
+		return &hvif_libhv;
+	snprintf(err, errlen, "unknown back-end '%s' (known: kvm, fake)", name);
 	return NULL;
 }
 

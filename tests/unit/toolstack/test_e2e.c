@@ -271,9 +271,9 @@ END_TEST
 START_TEST(autostart_fails_clearly)
 {
 	e2e_env();
-	setenv("LAMINA_BACKEND", "kvm", 1);
-	FAILS(1, "lamina: cannot start laminad: the KVM back-end (libhv) is not built in yet; "
-		 "'laminad --fake' runs simulated domains\n", "create", D "good-minimal.xml");
+	setenv("LAMINA_BACKEND", "nosuch", 1);
+	FAILS(1, "lamina: cannot start laminad: unknown back-end 'nosuch' (known: kvm, fake)\n",
+	      "create", D "good-minimal.xml");
 	e2e_cleanup(0);
 }
 END_TEST
