@@ -7,7 +7,8 @@
 #include "gmem.h"
 #include "hcall.h"
 
-#define FEATURES0 (LAMINA_FEAT_EVENT_DOORBELL | LAMINA_FEAT_BALLOON | LAMINA_FEAT_RUNSTATE)
+#define FEATURES0 (LAMINA_FEAT_EVENT_DOORBELL | LAMINA_FEAT_BALLOON | LAMINA_FEAT_RUNSTATE | \
+		   LAMINA_FEAT_GRANT_MAP)
 
 int64_t hc_null(struct vcpu *v, const uint64_t a[5])
 {

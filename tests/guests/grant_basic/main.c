@@ -272,6 +272,10 @@ static void map_limit(void)
 
 void test_main(void)
 {
+	struct lamina_version_features f = { .index = 0 };
+
+	rt_expect(HC2(LAMINA_HC_version, LAMINA_VERSION_FEATURES, &f), 0, "version FEATURES");
+	rt_check(f.bits & LAMINA_FEAT_GRANT_MAP, "feature word 0 has GRANT_MAP (%#x)", f.bits);
 	me = gnt_my_domid();
 	query_and_setup();
 	frames();
