@@ -43,36 +43,99 @@ void clock_learn_offset(struct vcpu *v)
 	v->tsc_offset = (int64_t)(m.e.data - (before + (__rdtsc() - before) / 2));
 }
 
-/* What the guest computes now from the published parameters. */
-static uint64_t extrapolate(struct vcpu *v, uint64_t tsc)
+/* What the guest computes at guest TSC tsc from m's parameters. */
+static uint64_t extrapolate(struct vcpu *m, uint64_t tsc)
 {
-	return (uint64_t)v->ns_at_sync +
-	       lamina_pvclock_scale(tsc - v->tsc_at_sync, v->tsc_mul, v->tsc_shift);
+	return (uint64_t)m->ns_at_sync +
+	       lamina_pvclock_scale(tsc - m->tsc_at_sync, m->tsc_mul, m->tsc_shift);
 }
 
-/* Re-anchor v's clock (any thread; serialised by clk_lock). The rate is
- * recalibrated from the first anchor, and time never steps back. */
+/*
+ * One set of parameters per domain, kept in vCPU 0's fields (under its
+ * clk_lock) and published to every vCPU at once: the guest TSC is the same
+ * on all vCPUs, so all of them compute the same time (shared_info.h).
+ * Per-vCPU anchors disagreed by tens of microseconds, enough for a reading
+ * on one vCPU to be later than a subsequent one on another.
+ */
+#define MARGIN_NS 1000000    /* anchor this far back: the TSC offset is an estimate */
+#define SLACK_NS  10000000   /* readers may use the old parameters this long after */
+#define SLEW_MAX  1000000    /* ns per second the clock may slow down to catch up */
+
+static uint64_t ns_to_ticks(struct vcpu *m, int64_t ns)
+{
+	return (uint64_t)((__int128)ns * m->tsc_hz / 1000000000);
+}
+
+/* Re-anchor m (vCPU 0) at host TSC now, guest TSC = host + offset. The rate is
+ * recalibrated against CLOCK_MONOTONIC since the first anchor; time never steps
+ * back, and a clock ahead of the hypervisor's is slowed until it agrees. */
+static void anchor_locked(struct vcpu *m, int64_t offset)
+{
+	uint64_t tsc = __rdtsc() + (uint64_t)offset;
+	int64_t now = dom_time_ns(m->d);
+	uint64_t back = ns_to_ticks(m, MARGIN_NS);
+
+	if (tsc <= back)
+		return;
+	tsc -= back;
+	now -= MARGIN_NS;
+	if (!m->anchor_tsc) {
+		m->anchor_tsc = m->tsc_at_sync = tsc;
+		m->anchor_ns = m->ns_at_sync = now;
+		return;
+	}
+	if (tsc <= m->tsc_at_sync)
+		return;
+	uint32_t mul = m->tsc_mul;
+	int8_t shift = m->tsc_shift;
+	if (now - m->anchor_ns > 1000000000)
+		scale((uint64_t)((__int128)(tsc - m->anchor_tsc) * 1000000000 / (now - m->anchor_ns)),
+		      &mul, &shift);
+	int64_t ns = now, old = (int64_t)extrapolate(m, tsc);
+	if (old > ns) {
+		int64_t ahead = old - ns < SLEW_MAX ? old - ns : SLEW_MAX;
+		mul -= (uint32_t)((uint64_t)mul * (uint64_t)ahead / 1000000000);
+		ns = old;
+	}
+	/* A reader still on the old parameters a little after tsc must not
+	 * read later than one on the new parameters. */
+	uint64_t slack = ns_to_ticks(m, SLACK_NS);
+	int64_t need = (int64_t)(extrapolate(m, tsc + slack) - lamina_pvclock_scale(slack, mul, shift));
+	if (need > ns)
+		ns = need;
+	m->tsc_at_sync = tsc;
+	m->ns_at_sync = ns;
+	m->tsc_mul = mul;
+	m->tsc_shift = shift;
+}
+
+/* Re-anchor the domain's clock using v's TSC offset and publish it on every vCPU. */
+static void sync_from(struct domain *d, struct vcpu *v)
+{
+	struct vcpu *m = &d->vcpu[0];
+
+	pthread_mutex_lock(&m->clk_lock);
+	anchor_locked(m, v->tsc_offset);
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *o = &d->vcpu[i];
+		if (o != m) {
+			pthread_mutex_lock(&o->clk_lock);
+			o->tsc_at_sync = m->tsc_at_sync;
+			o->ns_at_sync = m->ns_at_sync;
+			o->tsc_mul = m->tsc_mul;
+			o->tsc_shift = m->tsc_shift;
+		}
+		clock_publish_locked(o);
+		if (o != m)
+			pthread_mutex_unlock(&o->clk_lock);
+	}
+	pthread_mutex_unlock(&m->clk_lock);
+}
+
+/* Any thread; v must have learned its TSC offset. */
 void clock_sync(struct vcpu *v)
 {
-	pthread_mutex_lock(&v->clk_lock);
-	uint64_t tsc = __rdtsc() + (uint64_t)v->tsc_offset;
-	int64_t ns = dom_time_ns(v->d);
-	if (v->tsc_at_sync) {
-		uint64_t prev = extrapolate(v, tsc);
-		if ((int64_t)prev > ns)
-			ns = (int64_t)prev;
-	}
-	if (v->anchor_tsc && ns - v->anchor_ns > 1000000000 && tsc > v->anchor_tsc)
-		scale((uint64_t)((__int128)(tsc - v->anchor_tsc) * 1000000000 /
-				 (ns - v->anchor_ns)), &v->tsc_mul, &v->tsc_shift);
-	if (!v->anchor_tsc) {
-		v->anchor_tsc = tsc;
-		v->anchor_ns = ns;
-	}
-	v->tsc_at_sync = tsc;
-	v->ns_at_sync = ns;
-	clock_publish_locked(v);
-	pthread_mutex_unlock(&v->clk_lock);
+	sync_from(v->d, v);
 }
 
 void clock_publish_locked(struct vcpu *v)
@@ -97,12 +160,17 @@ void clock_publish_locked(struct vcpu *v)
 /* Cheap check: re-anchor once a second. */
 void clock_maybe_sync(struct vcpu *v)
 {
-	if (dom_time_ns(v->d) - v->ns_at_sync > 1000000000)
+	if (dom_time_ns(v->d) - __atomic_load_n(&v->d->vcpu[0].ns_at_sync, __ATOMIC_RELAXED) >
+	    1000000000)
 		clock_sync(v);
 }
 
+/* From any thread: anchor with the first vCPU that knows its TSC offset. */
 void clock_sync_all(struct domain *d)
 {
 	for (int i = 0; i < d->nr_vcpus; i++)
-		clock_sync(&d->vcpu[i]);
+		if (__atomic_load_n(&d->vcpu[i].tsc_offset, __ATOMIC_ACQUIRE)) {
+			sync_from(d, &d->vcpu[i]);
+			return;
+		}
 }
