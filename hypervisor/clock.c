@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // clock.c: the PV clock: publish (TSC, system time, scale) in each vCPU's vcpu_info.
 #include <sys/ioctl.h>
+#include <time.h>
 #include <x86intrin.h>
 #include <lamina/shared_info.h>
 #include "clock.h"
@@ -109,6 +110,28 @@ static void anchor_locked(struct vcpu *m, int64_t offset)
 	m->tsc_shift = shift;
 }
 
+/* The wallclock: UTC at system time 0. Rewritten when it moves by over 1 ms
+ * (first use, host clock stepped). m->clk_lock held. */
+static void wallclock_locked(struct vcpu *m, int64_t offset)
+{
+	struct lamina_wallclock *wc = &((struct lamina_shared_info *)(void *)m->d->shinfo)->wc;
+	struct timespec rt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	int64_t sys = (int64_t)extrapolate(m, __rdtsc() + (uint64_t)offset);
+	int64_t boot = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - sys;
+	int64_t cur = (int64_t)wc->sec * 1000000000 + wc->nsec;
+	if (boot < 0 || (wc->sec && boot - cur < 1000000 && cur - boot < 1000000))
+		return;
+	uint32_t ver = wc->version | 1;
+	__atomic_store_n(&wc->version, ver, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	wc->sec = (uint64_t)(boot / 1000000000);
+	wc->nsec = (uint32_t)(boot % 1000000000);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&wc->version, ver + 1, __ATOMIC_RELEASE);
+}
+
 /* Re-anchor the domain's clock using v's TSC offset and publish it on every vCPU. */
 static void sync_from(struct domain *d, struct vcpu *v)
 {
@@ -129,6 +152,8 @@ static void sync_from(struct domain *d, struct vcpu *v)
 		if (o != m)
 			pthread_mutex_unlock(&o->clk_lock);
 	}
+	if (d->shinfo && m->anchor_tsc)
+		wallclock_locked(m, v->tsc_offset);
 	pthread_mutex_unlock(&m->clk_lock);
 }
 
