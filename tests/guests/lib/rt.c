@@ -345,6 +345,22 @@ void rt_start(const char *cmdline)
 	rt_shutdown(LAMINA_SHUTDOWN_POWEROFF);
 }
 
+extern void rt_ap_entry(void);
+static uint8_t ap_stacks[RT_MAX_APS][16384] __attribute__((aligned(16)));
+
+long rt_vcpu_up(unsigned id, void (*fn)(void))
+{
+	uint64_t cr3;
+
+	if (id < 1 || id > RT_MAX_APS)
+		return -LAMINA_EINVAL;
+	__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
+	struct lamina_vcpu_up c = { .rip = (uint64_t)rt_ap_entry,
+		.rsp = (uint64_t)(ap_stacks[id - 1] + sizeof(ap_stacks[0])), .cr3 = cr3,
+		.rdi = (uint64_t)fn };
+	return HC3(LAMINA_HC_vcpu_op, LAMINA_VCPUOP_UP, id, &c);
+}
+
 /* Secondary vCPUs: tests set their own entry through rt_ap_entry + rdi = fn. */
 void rt_ap_start(void (*fn)(void))
 {

@@ -68,7 +68,13 @@ void rt_lapic_eoi(void);
  * ns pass (returns cond's final value). */
 void rt_spin_ns(uint64_t ns);
 #define rt_wait_for(cond, ns) ({ uint64_t until_ = rt_now() + (ns); \
-	while (!(cond) && rt_now() < until_) rt_pause(); !!(cond); })
+	while (!(cond) && rt_now() < until_) { rt_pause(); } \
+	!!(cond); })
+
+/* Start vCPU id (1..RT_MAX_APS) at fn with interrupts off, on its own stack
+ * (vcpu_op UP with a context through rt_ap_entry). Returns UP's result. */
+#define RT_MAX_APS 3
+long rt_vcpu_up(unsigned id, void (*fn)(void));
 
 /* Small helpers. */
 void *rt_memset(void *d, int c, size_t n);
