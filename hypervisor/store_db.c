@@ -422,6 +422,13 @@ static unsigned access_of(const struct snode *n, uint16_t dom)
 	return how_bits(n->perm[0].how);
 }
 
+/* The error for a missing node below n, the nearest existing one: ENOENT,
+ * or EACCES if dom may not read n (so the tree's shape does not leak). */
+static int missing(const struct snode *n, uint16_t dom)
+{
+	return access_of(n, dom) & ACC_R ? -LAMINA_ENOENT : -LAMINA_EACCES;
+}
+
 /* Parse a wire permission list into a fresh array. */
 static int perms_parse(const void *buf, size_t len, struct perm **out, uint32_t *n)
 {
@@ -769,7 +776,7 @@ static int op_rm(struct change *c, const char *path)
 	if ((rc = touch(c, path, strlen(path))) || (rc = touch(c, path, (size_t)(slash - path))))
 		return rc;
 	if (w.missing)
-		return -LAMINA_ENOENT;
+		return missing(w.node, c->dom);
 	if (!(access_of(w.node, c->dom) & ACC_W))
 		return -LAMINA_EACCES;
 	struct snode *p = mut_path(c, path, w.depth - 1);
@@ -794,7 +801,7 @@ static int op_perms(struct change *c, const char *path, const struct perm *pm, u
 	if ((rc = touch(c, path, strlen(path))))
 		return rc;
 	if (w.missing)
-		return -LAMINA_ENOENT;
+		return missing(w.node, c->dom);
 	uint16_t old = w.node->perm[0].dom, owner = pm[0].dom;
 	if (c->dom && c->dom != old)
 		return -LAMINA_EACCES;
@@ -1051,12 +1058,13 @@ static int find_readable(struct store_db *db, uint16_t dom, uint32_t txid, const
 			return rc;
 		root = t->work;
 	}
-	const struct snode *n = lookup(root, abs);
-	if (!n)
-		return -LAMINA_ENOENT;
-	if (!(access_of(n, dom) & ACC_R))
+	struct walk w;
+	walk_path(root, abs, &w);
+	if (w.missing)
+		return missing(w.node, dom);
+	if (!(access_of(w.node, dom) & ACC_R))
 		return -LAMINA_EACCES;
-	*out = n;
+	*out = w.node;
 	return 0;
 }
 

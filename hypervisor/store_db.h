@@ -23,7 +23,8 @@
  *           LAMINA_STORE_REL_PATH_MAX (relative), value longer than
  *           LAMINA_STORE_PAYLOAD_MAX, or a result that does not fit `cap`;
  *  -ENOENT  no such node, watch or transaction (or a transaction of
- *           another domain);
+ *           another domain); for a node below one the caller may not
+ *           read, -EACCES instead, so that existence does not leak;
  *  -EACCES  the node's permissions deny the access;
  *  -EEXIST  a watch with this path and token already exists;
  *  -ENOSPC  a quota (nodes, watches, transactions) or a transaction's

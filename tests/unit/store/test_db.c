@@ -156,6 +156,13 @@ START_TEST(perms_basic)
 {
 	ck_assert_int_eq(rd(5, 0, "/local/domain/0"), -LAMINA_EACCES);
 	ck_assert_int_eq(rd(5, 0, "/local/domain/6"), -LAMINA_EACCES);
+	/* below a node it may not read, a missing node is EACCES, not ENOENT */
+	ck_assert_int_eq(rd(5, 0, "/local/domain/6/nope/deeper"), -LAMINA_EACCES);
+	ck_assert_int_eq(store_db_rm(db, 5, 0, "/local/domain/6/nope"), -LAMINA_EACCES);
+	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "/local/domain/6/nope", "n5", 3), -LAMINA_EACCES);
+	ck_assert_int_eq(store_db_directory(db, 5, 0, "/nope", buf, sizeof(buf)), -LAMINA_EACCES);
+	ck_assert_int_eq(rd(5, 0, "nope/deeper"), -LAMINA_ENOENT);
+	ck_assert_int_eq(rd(0, 0, "/local/domain/6/nope"), -LAMINA_ENOENT);
 	ck_assert_int_eq(wr(5, "/foo", "x"), -LAMINA_EACCES);       /* root is n0 */
 	ck_assert_int_eq(wr(5, "/local/domain/6/x", "v"), -LAMINA_EACCES);
 	ck_assert_int_eq(wr(5, "x", "v"), 0);
