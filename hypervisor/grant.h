@@ -15,7 +15,8 @@ bool grant_page_in_use(struct domain *d, uint64_t gfn);
 
 /* grant_table_op, one element each (hc_grant.c decodes and validates the
  * argument structures). Each returns 0 or the element's -LAMINA_E* status
- * as grant_table.h documents it; dom may be LAMINA_DOMID_SELF. */
+ * as grant_table.h documents it; dom may be LAMINA_DOMID_SELF. Called
+ * without d->lock (they take it). */
 int grant_setup(struct domain *d, unsigned nr_frames);
 int grant_query(struct domain *d, unsigned dom, uint32_t *nr_frames, uint32_t *max_frames);
 int grant_map(struct domain *d, unsigned dom, uint32_t ref, uint64_t gpa, bool readonly,
@@ -31,6 +32,8 @@ int grant_copy(struct domain *d, const struct lamina_gnttab_copy *c);
  * The page stays valid until grant_unmap_host(), even if granter is
  * destroyed meanwhile, which is why the unmap names the instance, not the
  * granter. grant_unmap_host returns 0 or -LAMINA_EINVAL (unknown handle).
+ * Call both without holding any domain's d->lock; unmap every page before
+ * hv_close().
  */
 void *grant_map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
 		     uint32_t *handle);

@@ -42,6 +42,21 @@ START_TEST(new_table_has_one_frame)
 }
 END_TEST
 
+START_TEST(domain_0_may_query_others)
+{
+	struct domain *d0 = fake_dom(hv, 0, 64);
+	uint32_t nr = 0, max = 0;
+
+	ck_assert_int_eq(grant_setup(d2, 5), 0);
+	ck_assert_int_eq(grant_query(d0, 2, &nr, &max), 0);
+	ck_assert_uint_eq(nr, 5);
+	ck_assert_uint_eq(max, 64);
+	ck_assert_int_eq(grant_query(d0, 40, &nr, &max), -LAMINA_ESRCH);
+	ck_assert_int_eq(grant_query(d1, 0, &nr, &max), -LAMINA_EPERM);
+	fake_dom_free(d0);
+}
+END_TEST
+
 START_TEST(setup_grows_up_to_the_domain_limit)
 {
 	struct domain *d3 = fake_dom(hv, 3, 4);
@@ -422,6 +437,7 @@ TCase *tc_map(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, new_table_has_one_frame);
+	tcase_add_test(tc, domain_0_may_query_others);
 	tcase_add_test(tc, setup_grows_up_to_the_domain_limit);
 	tcase_add_test(tc, frames_are_pages_and_grow_on_demand);
 	tcase_add_test(tc, frame_allocation_failure);
