@@ -33,7 +33,7 @@
  * **Unknown numbers.** Any number without a hypercall below, up to
  * `LAMINA_HC_MAX - 1`, returns `-LAMINA_ENOSYS`.
  *
- * The transport behind the stub (an I/O port write) is not part of the ABI;
+ * The transport behind the stub (an I/O port access) is not part of the ABI;
  * only the page is.
  *
  * | nr | name             | arguments                      | header          |
