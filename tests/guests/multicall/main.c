@@ -69,7 +69,7 @@ static void mixed(void)
 		 (long)mc[5].result);
 	rt_expect(mc[6].result, 0, "mixed[6] version FEATURES through a pointer: 0");
 	rt_check(f.bits != 0xdeadbeef && (f.bits & LAMINA_FEAT_EVENT_DOORBELL),
-		 "mixed[6] FEATURES wrote the feature word (%#x)", f.bits);
+		 "mixed[6] FEATURES wrote the feature word (0x%x)", f.bits);
 	rt_expect(mc[7].result, 0, "mixed[7] null after failing entries still runs");
 	rt_expect(mc[0].op, LAMINA_HC_version, "op field left as written");
 	rt_expect(mc[4].args[2], (uint64_t)msg, "args left as written");
