@@ -268,6 +268,53 @@ static void balloon_errors(void)
 	rt_expect(cur_pages(), c0, "pad != 0 changed nothing");
 }
 
+/* DECREASE of a page another mapping holds through a grant -> EBUSY.
+ * The domain grants page A to itself and maps the grant into its hole. */
+static int have_grants;
+
+static void balloon_granted(void)
+{
+	volatile struct lamina_grant_entry *gt = (void *)((H + 21) << 12);   /* frame 0, mapped by physmap() */
+	struct lamina_gnttab_map m = { .gpa = (H + 30) << 12, .ref = 5, .dom = LAMINA_DOMID_SELF };
+	struct lamina_gnttab_unmap u;
+	long c0 = cur_pages();
+
+	if (!have_grants) {
+		rt_printf("  note: no grant tables; DECREASE -> EBUSY (granted page) not checked\n");
+		return;
+	}
+	gt[5].domid = my_domid;
+	gt[5].gfn = A;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	gt[5].flags = LAMINA_GTF_PERMIT_ACCESS;
+	rt_expect(HC3(LAMINA_HC_grant_table_op, LAMINA_GNTTABOP_MAP_GRANT_REF, &m, 1), 0, "MAP_GRANT_REF of our own page A");
+	rt_expect(m.status, 0, "MAP_GRANT_REF status");
+	gl[0] = A;
+	rt_expect(DEC(gl, 1, 0), -LAMINA_EBUSY, "DECREASE a page mapped through a grant -> EBUSY");
+	gl[0] = A - 1; gl[1] = A;
+	rt_expect(DEC(gl, 2, 0), 1, "DECREASE [free page, mapped page] -> 1 (stops at the mapped one)");
+	rt_expect(POP(gl, 1, 0), 1, "POPULATE the free page back");
+	gl[0] = A & ~1ul;
+	rt_expect(DEC(gl, 1, 1), -LAMINA_EBUSY, "DECREASE an order-1 extent containing the mapped page -> EBUSY");
+	rt_expect(cur_pages(), c0, "EBUSY gave back nothing");
+	u = (struct lamina_gnttab_unmap){ .gpa = m.gpa, .handle = m.handle };
+	rt_expect(HC3(LAMINA_HC_grant_table_op, LAMINA_GNTTABOP_UNMAP_GRANT_REF, &u, 1), 0, "UNMAP_GRANT_REF");
+	rt_expect(u.status, 0, "UNMAP_GRANT_REF status");
+	gl[0] = A;
+	long r = DEC(gl, 1, 0);
+	if (r == -LAMINA_EBUSY)
+		rt_printf("  note: DECREASE of a page that is granted but not mapped -> EBUSY\n");
+	else
+		rt_printf("  note: DECREASE of a page that is granted but not mapped -> %ld\n", r);
+	gt[5].flags = 0;
+	if (r != 1) {
+		gl[0] = A;
+		r = DEC(gl, 1, 0);
+	}
+	rt_expect(r, 1, "DECREASE once the grant is unmapped and revoked -> 1");
+	rt_expect(POP(gl, 1, 0), 1, "POPULATE it back");
+}
+
 /* ---- ADD_TO_PHYSMAP ---- */
 static long atp(unsigned space, uint32_t idx, uint64_t gfn, unsigned domid)
 {
@@ -326,6 +373,7 @@ static void physmap(void)
 	    HC3(LAMINA_HC_grant_table_op, 0, 0, 1) == -LAMINA_ENOSYS)
 		rt_printf("  note: grant_table_op not implemented; grant frame success path not checked\n");
 	else {
+		have_grants = 1;
 		rt_expect(ATP(LAMINA_SPACE_GRANT_TABLE, 0, H + 21), 0, "ADD_TO_PHYSMAP grant frame 0");
 		rt_expect(ATP(LAMINA_SPACE_GRANT_TABLE, 3, H + 22), 0, "ADD_TO_PHYSMAP grant frame 3 (table grows)");
 	}
@@ -353,4 +401,5 @@ void test_main(void)
 	reservation();
 	balloon_basic();
 	balloon_errors();
+	balloon_granted();
 }
