@@ -315,8 +315,7 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	if (d->vmfd < 0 || mem_init(d, max, err, n) < 0)
 		return -1;
 	d->max_pages = max / HV_PAGE;
-	for (uint64_t g = p->mem_bytes / HV_PAGE; g < max / HV_PAGE; g++)
-		mem_release(d, g);
+	mem_release_range(d, p->mem_bytes / HV_PAGE, (max - p->mem_bytes) / HV_PAGE);
 	d->shinfo = hv_page_alloc();
 	d->store_page = hv_page_alloc();
 	d->console_page = hv_page_alloc();

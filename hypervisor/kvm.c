@@ -57,8 +57,14 @@ int kvm_vm_create(int kvm, char *err, size_t n)
 
 int kvm_map(int vm, int slot, uint64_t gpa, uint64_t len, void *host)
 {
+	return kvm_map_flags(vm, slot, gpa, len, host, 0);
+}
+
+/* Set (len > 0) or delete (len 0) memory slot `slot`; flags: KVM_MEM_*. */
+int kvm_map_flags(int vm, int slot, uint64_t gpa, uint64_t len, void *host, uint32_t flags)
+{
 	struct kvm_userspace_memory_region r = {
-		.slot = (uint32_t)slot, .guest_phys_addr = gpa,
+		.slot = (uint32_t)slot, .flags = flags, .guest_phys_addr = gpa,
 		.memory_size = len, .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	return ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r);

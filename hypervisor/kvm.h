@@ -9,6 +9,7 @@
 int kvm_open(char *err, size_t n);
 int kvm_vm_create(int kvm, char *err, size_t n);
 int kvm_map(int vm, int slot, uint64_t gpa, uint64_t len, void *host);
+int kvm_map_flags(int vm, int slot, uint64_t gpa, uint64_t len, void *host, uint32_t flags);
 int kvm_ioeventfd(int vm, int efd, uint16_t port, uint32_t match, int deassign);
 struct kvm_run *kvm_vcpu_create(int kvm, int vm, int id, int *fd);
 int kvm_set_cpuid(int kvm, int vcpu, int apic_id, const uint32_t sig[3],

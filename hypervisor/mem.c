@@ -76,6 +76,23 @@ int mem_release(struct domain *d, uint64_t gfn)
 	return 0;
 }
 
+/* Give back pages [gfn, gfn+n) that were never used (domain build: the
+ * part of the maximum above the initial memory), in one hole punch. */
+int mem_release_range(struct domain *d, uint64_t gfn, uint64_t n)
+{
+	if (gfn > d->ram_bytes / HV_PAGE || n > d->ram_bytes / HV_PAGE - gfn)
+		return -LAMINA_EINVAL;
+	if (n && fallocate(d->memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			   (off_t)(gfn * HV_PAGE), (off_t)(n * HV_PAGE)) < 0)
+		return -LAMINA_ENOMEM;
+	for (uint64_t g = gfn; g < gfn + n; g++)
+		if (mem_populated(d, g)) {
+			d->populated[g / 8] &= (uint8_t)~(1u << (g % 8));
+			atomic_fetch_sub(&d->cur_pages, 1);
+		}
+	return 0;
+}
+
 /* Back page gfn again (zero-filled on first touch). Caller holds d->lock. */
 int mem_populate(struct domain *d, uint64_t gfn)
 {

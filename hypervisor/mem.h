@@ -12,6 +12,7 @@ int mem_init(struct domain *d, uint64_t bytes, char *err, size_t n);
 void mem_free(struct domain *d);
 bool mem_populated(struct domain *d, uint64_t gfn);
 int mem_release(struct domain *d, uint64_t gfn);
+int mem_release_range(struct domain *d, uint64_t gfn, uint64_t n);
 int mem_populate(struct domain *d, uint64_t gfn);
 void *mem_gpa(struct domain *d, uint64_t gpa, size_t len);
 #endif

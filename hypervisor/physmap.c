@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 // physmap.c: hypervisor-owned pages mapped into a guest's physmap hole (each its own KVM slot).
-#include <sys/ioctl.h>
 #include <lamina/errno.h>
 #include <lamina/memory.h>
 #include "kvm.h"
@@ -46,12 +45,7 @@ int physmap_add_flags(struct domain *d, void *host, uint64_t gfn, uint32_t flags
 		struct physmap_ent *e = &d->pm[i];
 		if (e->used)
 			continue;
-		struct kvm_userspace_memory_region r = {
-			.slot = (uint32_t)(PHYSMAP_SLOT0 + i), .flags = flags,
-			.guest_phys_addr = gfn * HV_PAGE, .memory_size = HV_PAGE,
-			.userspace_addr = (uint64_t)(uintptr_t)host,
-		};
-		if (ioctl(d->vmfd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+		if (kvm_map_flags(d->vmfd, PHYSMAP_SLOT0 + i, gfn * HV_PAGE, HV_PAGE, host, flags) < 0)
 			return -LAMINA_ENOMEM;
 		*e = (struct physmap_ent){ .used = true, .gfn = gfn, .host = host };
 		return 0;
