@@ -15,5 +15,6 @@ extern int dbl_notified;           /* evt_host_notify() calls */
 extern uint32_t dbl_notified_port;
 extern int dbl_logged;             /* dom_log() calls, and the last message */
 extern char dbl_log[512];
+extern int dbl_efd;                /* the host end evt_host_alloc() made last */
 void dbl_reset(void);
 #endif

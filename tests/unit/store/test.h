@@ -22,4 +22,5 @@ int rec_find(uint16_t dom, const char *path, const char *token);
 Suite *db_suite(void);
 Suite *svc_suite(void);
 Suite *pvcon_suite(void);
+Suite *host_suite(void);
 #endif

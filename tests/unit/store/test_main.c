@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// test_main.c: runs the store unit test suites (database, ring service, PV console ring).
+// test_main.c: runs the store unit test suites (database, ring service, PV console ring, host API).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +36,7 @@ int main(void)
 
 	srunner_add_suite(sr, svc_suite());
 	srunner_add_suite(sr, pvcon_suite());
+	srunner_add_suite(sr, host_suite());
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
