@@ -44,6 +44,7 @@ struct conn_ent {
 	uint32_t seq;               /* tells stale epoll events apart */
 	bool dirty;                 /* output queued: flush before unlocking */
 	bool logged;                /* the connection's end was logged */
+	bool drops_logged;          /* dropped watch events were logged */
 };
 
 struct store {
@@ -108,11 +109,16 @@ static void fire(void *arg, uint16_t dom, const char *path, const char *token, v
 		e->dirty = true;
 }
 
-/* Log a connection's end once. s->lock held. */
+/* Log a connection's end, and its first dropped events, once. s->lock held. */
 static void check_dead(struct conn_ent *e)
 {
 	const char *why = e->conn ? store_conn_error(e->conn) : NULL;
 
+	if (e->conn && store_conn_dropped(e->conn) && !e->drops_logged) {
+		e->drops_logged = true;
+		dom_log(e->d, "lamina: store: domain %u does not read its watch events; dropping some",
+			e->d->id);
+	}
 	if (why && !e->logged) {
 		e->logged = true;
 		dom_log(e->d, "lamina: store: dropped the connection of domain %u: %s", e->d->id, why);
@@ -269,18 +275,12 @@ static struct store *store_of(struct hv *hv, bool create)
 	return s;
 }
 
+/* Stop the thread first (a watch callback on it may still use the store),
+ * then forget the store. */
 void store_hv_close(struct hv *hv)
 {
-	struct store *s = NULL;
+	struct store *s = store_of(hv, false);
 
-	pthread_mutex_lock(&reg_lock);
-	for (struct store **pp = &stores; *pp; pp = &(*pp)->next)
-		if ((*pp)->hv == hv) {
-			s = *pp;
-			*pp = s->next;
-			break;
-		}
-	pthread_mutex_unlock(&reg_lock);
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -288,6 +288,13 @@ void store_hv_close(struct hv *hv)
 	pthread_mutex_unlock(&s->lock);
 	kick(s);
 	pthread_join(s->thread, NULL);
+	pthread_mutex_lock(&reg_lock);
+	for (struct store **pp = &stores; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	pthread_mutex_unlock(&reg_lock);
 	store_free(s);
 }
 
