@@ -28,11 +28,13 @@ void dbl_reset(void)
 
 void console_output(struct domain *d, const char *buf, size_t len)
 {
+	size_t at = __atomic_load_n(&dbl_out_len, __ATOMIC_ACQUIRE);
+
 	(void)d;
-	if (len > sizeof(dbl_out) - dbl_out_len)
-		len = sizeof(dbl_out) - dbl_out_len;
-	memcpy(dbl_out + dbl_out_len, buf, len);
-	dbl_out_len += len;
+	if (len > sizeof(dbl_out) - at)
+		len = sizeof(dbl_out) - at;
+	memcpy(dbl_out + at, buf, len);
+	__atomic_store_n(&dbl_out_len, at + len, __ATOMIC_RELEASE);   /* pvconsole's thread */
 }
 
 size_t console_input_take(struct domain *d, char *buf, size_t max)

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 // test_pvcon.c: unit tests of the PV console back-end's ring steps and service round against a fake ring page.
+#define _GNU_SOURCE
 #include <string.h>
+#include <unistd.h>
 #include <lamina/errno.h>
+#include <lamina/shared_info.h>
 #include "doubles.h"
 #include "pvconsole.h"
 #include "test.h"
@@ -169,6 +172,46 @@ START_TEST(service_corrupt)
 }
 END_TEST
 
+/* The back-end thread: a guest event moves output, a kick moves input. */
+START_TEST(thread_glue)
+{
+	static struct lamina_shared_info si;
+	uint64_t one = 1;
+
+	memset(&si, 0, sizeof(si));
+	dom.shinfo = (uint8_t *)&si;
+	pthread_mutex_init(&dom.lock, NULL);
+	ck_assert_int_eq(pvconsole_init(&dom), 0);
+	ck_assert_uint_eq(si.console_port, 5);
+	gwrite("via the thread\n", 15);
+	ck_assert_int_eq(write(dbl_efd, &one, 8), 8);
+	for (int i = 0; i < 2000 && __atomic_load_n(&dbl_out_len, __ATOMIC_ACQUIRE) < 15; i++)
+		usleep(1000);
+	ck_assert_uint_eq(__atomic_load_n(&dbl_out_len, __ATOMIC_ACQUIRE), 15);
+	ck_assert_int_eq(memcmp(dbl_out, "via the thread\n", 15), 0);
+	/* input waits until the guest has mapped the ring */
+	memcpy(dbl_in, "ab", 2);
+	dbl_in_len = 2;
+	pvconsole_kick(&dom);
+	usleep(50000);
+	ck_assert_uint_eq(__atomic_load_n(&ring.in_prod, __ATOMIC_ACQUIRE), 0);
+	pthread_mutex_lock(&dom.lock);
+	dom.pm[3] = (struct physmap_ent){ .used = true, .gfn = 0xf0002, .host = &ring };
+	pthread_mutex_unlock(&dom.lock);
+	pvconsole_kick(&dom);
+	for (int i = 0; i < 2000 && __atomic_load_n(&ring.in_prod, __ATOMIC_ACQUIRE) < 2; i++)
+		usleep(1000);
+	ck_assert_uint_eq(__atomic_load_n(&ring.in_prod, __ATOMIC_ACQUIRE), 2);
+	ck_assert_int_eq(memcmp(ring.in, "ab", 2), 0);
+	/* output written just before destruction is still taken */
+	gwrite("last\n", 5);
+	pvconsole_free(&dom);
+	ck_assert_uint_eq(dbl_out_len, 20);
+	ck_assert_int_eq(dbl_efd, -1);
+	pvconsole_free(&dom);                            /* twice: nothing */
+}
+END_TEST
+
 Suite *pvcon_suite(void)
 {
 	Suite *s = suite_create("pvcon" SUFFIX);
@@ -181,6 +224,7 @@ Suite *pvcon_suite(void)
 	tcase_add_test(tc, in_steps);
 	tcase_add_test(tc, service_round);
 	tcase_add_test(tc, service_corrupt);
+	tcase_add_test(tc, thread_glue);
 	suite_add_tcase(s, tc);
 	return s;
 }
