@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # suite.sh: run every conformance guest and end-to-end test; print one RESULT line each.
 # Runs where KVM is hardware-backed (natively or inside the testbed) with this directory as cwd.
-per_test=${LAMINA_GUEST_TIMEOUT:-60}
+per_test=${LAMINA_GUEST_TIMEOUT:-180}
 verdict() { # name logfile exitcode
   v=$(grep -E '^(\[[^]]*\] )?(SUCCESS|FAILURE|SKIP)' "$2" | head -n1 | sed 's/^\[[^]]*\] //')
   case "$v" in
