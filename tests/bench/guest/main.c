@@ -119,10 +119,13 @@ static void wait_port(uint32_t port)
 	clear_pending(port);
 }
 
-/* The port the host connected to this domain for the doorbell benchmark. */
+/* The port the host connected to this domain for the doorbell benchmark
+ * (not the store's or the console's, which are connected to domain 0 too). */
 static uint32_t backend_port(void)
 {
 	for (uint32_t p = 1; p < 64; p++) {
+		if (p == rt_shinfo->store_port || p == rt_shinfo->console_port)
+			continue;
 		struct lamina_evtchn_status st = { .dom = LAMINA_DOMID_SELF, .port = p };
 		if (evtchn(LAMINA_EVTCHNOP_STATUS, &st) == 0 &&
 		    st.status == LAMINA_EVTCHNSTAT_INTERDOMAIN && st.u.interdomain.dom == 0)
