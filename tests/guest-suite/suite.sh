@@ -3,7 +3,8 @@
 # suite.sh: run every conformance guest and end-to-end test; print one RESULT line each.
 # Runs where KVM is hardware-backed (natively or inside the testbed) with this directory as cwd.
 per_test=${LAMINA_GUEST_TIMEOUT:-180}
-verdict() { # name logfile exitcode
+verdict() { # name logfile exitcode [domains]
+  if [ "${4:-1}" -gt 1 ]; then multi_verdict "$@"; return; fi
   v=$(grep -E '^(\[[^]]*\] )?(SUCCESS|FAILURE|SKIP)' "$2" | head -n1 | sed 's/^\[[^]]*\] //')
   case "$v" in
     SUCCESS*) if [ "$3" -eq 0 ]; then echo "RESULT PASS guest/$1"
@@ -12,6 +13,18 @@ verdict() { # name logfile exitcode
     FAILURE*) echo "RESULT FAIL guest/$1: ${v#FAILURE: }" ;;
     *) echo "RESULT FAIL guest/$1: no verdict (exit $3): $(tail -n1 "$2")" ;;
   esac
+}
+# Several domains: each prints its own verdict line (prefixed "[name] "); the
+# test passes only if every domain said SUCCESS and all powered off.
+multi_verdict() { # name logfile exitcode domains
+  f=$(grep -aE '(^|\] )FAILURE' "$2" | head -n1 | sed 's/^.*FAILURE: *//')
+  k=$(grep -aE '(^|\] )SKIP' "$2" | head -n1 | sed 's/^.*SKIP: *//')
+  s=$(grep -acE '(^|\] )SUCCESS' "$2")
+  if [ -n "$f" ]; then echo "RESULT FAIL guest/$1: $f"
+  elif [ -n "$k" ]; then echo "RESULT SKIP guest/$1: $k"
+  elif [ "$s" -lt "$4" ]; then echo "RESULT FAIL guest/$1: only $s of $4 domains said SUCCESS (exit $3): $(tail -n1 "$2")"
+  elif [ "$3" -ne 0 ]; then echo "RESULT FAIL guest/$1: every domain said SUCCESS but lamina-hv exited $3: $(tail -n1 "$2")"
+  else echo "RESULT PASS guest/$1"; fi
 }
 # A test with an .expect file passes when every line of it (a fixed string)
 # appears in the output: for guests that are meant to crash.
@@ -23,12 +36,14 @@ expected() { # name logfile
 for args in guests/*.args; do
   name=$(basename "$args" .args)
   eval "set -- $(sed "s|@|guests/$name.elf|g; s|%|guests/|g" "$args")"
+  doms=0
+  for a in "$@"; do case "$a" in guests/*.elf) doms=$((doms + 1)) ;; esac; done
   log=/tmp/$name.log
   timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1
   rc=$?
   grep -vE -e '^(\[[^]]*\] )?  ok:' -e '^ *$' "$log" | sed "s/^/  $name| /" | tail -n 40
   if [ -f "guests/$name.expect" ]; then expected "$name" "$log"
-  else verdict "$name" "$log" "$rc"; fi
+  else verdict "$name" "$log" "$rc" "$doms"; fi
 done
 for t in e2e/*.sh; do
   [ -f "$t" ] || continue
