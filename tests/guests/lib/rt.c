@@ -345,6 +345,29 @@ void rt_start(const char *cmdline)
 	rt_shutdown(LAMINA_SHUTDOWN_POWEROFF);
 }
 
+void *rt_readonly(const void *p)
+{
+	static int done;
+	const uint64_t alias = 1ull << 30, addr = 0x000ffffffffff000ull;
+
+	if ((uint64_t)p >= (2u << 20))
+		return NULL;
+	if (!done) {
+		uint64_t cr3, cr0;
+		__asm__ __volatile__("mov %%cr3, %0" : "=r"(cr3));
+		uint64_t *pml4 = (uint64_t *)(cr3 & addr);
+		uint64_t *pdpt = (uint64_t *)(pml4[0] & addr);
+		uint64_t *pd = (uint64_t *)(pdpt[1] & addr);
+		pd[0] = 0x81;   /* present, 2 MiB page, physical 0, not writable */
+		__asm__ __volatile__("invlpg (%0)" : : "r"(alias) : "memory");
+		__asm__ __volatile__("mov %%cr0, %0" : "=r"(cr0));
+		cr0 |= 1u << 16;   /* WP: supervisor writes honour read-only pages */
+		__asm__ __volatile__("mov %0, %%cr0" : : "r"(cr0) : "memory");
+		done = 1;
+	}
+	return (void *)(alias + (uint64_t)p);
+}
+
 extern void rt_ap_entry(void);
 static uint8_t ap_stacks[RT_MAX_APS][16384] __attribute__((aligned(16)));
 

@@ -71,6 +71,11 @@ void rt_spin_ns(uint64_t ns);
 	while (!(cond) && rt_now() < until_) { rt_pause(); } \
 	!!(cond); })
 
+/* A read-only alias of p (which must lie in the first 2 MiB): the 2 MiB page
+ * at virtual 1 GiB maps physical 0 without RW, and CR0.WP is set, so the
+ * hypervisor must refuse to write through it. NULL if p is out of reach. */
+void *rt_readonly(const void *p);
+
 /* Start vCPU id (1..RT_MAX_APS) at fn with interrupts off, on its own stack
  * (vcpu_op UP with a context through rt_ap_entry). Returns UP's result. */
 #define RT_MAX_APS 3

@@ -116,6 +116,13 @@ static void memory_map(void)
 	rt_expect(get_map(LAMINA_E820_MAX, (void *)(LAST * 4096 + 4096 - 24), &n2), -LAMINA_EFAULT,
 		  "MEMORY_MAP buffer running off the end of RAM -> EFAULT");
 
+	rt_expect(get_map(LAMINA_E820_MAX, rt_readonly(map), &n2), -LAMINA_EFAULT,
+		  "MEMORY_MAP buffer mapped read-only -> EFAULT");
+	static struct lamina_memory_map rom;
+	rom = (struct lamina_memory_map){ .nr_entries = 1, .buffer = (uint64_t)map };
+	rt_expect(MEMOP(LAMINA_MEMOP_MEMORY_MAP, rt_readonly(&rom)), -LAMINA_EFAULT,
+		  "MEMORY_MAP E2BIG with the argument mapped read-only (nr_entries not writable) -> EFAULT");
+
 	struct lamina_memory_map m = { .nr_entries = LAMINA_E820_MAX, .pad = 1, .buffer = (uint64_t)map };
 	rt_expect(MEMOP(LAMINA_MEMOP_MEMORY_MAP, &m), -LAMINA_EINVAL, "MEMORY_MAP with pad != 0 -> EINVAL");
 

@@ -150,6 +150,32 @@ static void faults(void)
 	rt_expect(MC(s, 1), -LAMINA_EFAULT, "entry straddling the end of RAM -> EFAULT");
 }
 
+/* A batch in memory the caller maps read-only: the entry runs, its result cannot be written. */
+static void read_only(void)
+{
+	static struct lamina_version_features f;
+	struct lamina_multicall_entry *ro = rt_readonly(mc);
+
+	if (!ro) {
+		rt_check(0, "read-only alias of the batch");
+		return;
+	}
+	fill(2);
+	mc[0].op = LAMINA_HC_version;
+	mc[0].args[0] = LAMINA_VERSION_FEATURES;
+	mc[0].args[1] = (uint64_t)&f;
+	f.bits = 0xdeadbeef;
+	rt_expect(MC(ro, 2), -LAMINA_EFAULT, "batch mapped read-only: result cannot be written -> EFAULT");
+	rt_check(f.bits != 0xdeadbeef, "read-only batch: entry 0 ran before its result could not be written");
+	rt_expect(mc[0].result, SENTINEL, "read-only batch: no result written");
+	rt_expect(mc[1].result, SENTINEL, "read-only batch: entry 1 did not run");
+	mc[0].op = LAMINA_HC_version;
+	mc[0].args[0] = LAMINA_VERSION_FEATURES;
+	mc[0].args[1] = (uint64_t)rt_readonly(&f);
+	rt_expect(MC(mc, 1), 0, "entry writing through a read-only pointer: batch returns 0");
+	rt_expect(mc[0].result, -LAMINA_EFAULT, "entry writing through a read-only pointer -> EFAULT");
+}
+
 static void count_zero(void)
 {
 	fill(1);
@@ -185,6 +211,7 @@ void test_main(void)
 	too_big();
 	not_batchable();
 	faults();
+	read_only();
 	count_zero();
 	entry_pointers();
 }

@@ -205,6 +205,8 @@ static void runstate_area_errors(void)
 		  "REGISTER_RUNSTATE_AREA arg unmapped -> EFAULT");
 	rt_expect(VCPUOP(LAMINA_VCPUOP_GET_RUNSTATE_INFO, 0, RT_UNMAPPED), -LAMINA_EFAULT,
 		  "GET_RUNSTATE_INFO into an unmapped buffer -> EFAULT");
+	rt_expect(VCPUOP(LAMINA_VCPUOP_GET_RUNSTATE_INFO, 0, rt_readonly(&rs_area)), -LAMINA_EFAULT,
+		  "GET_RUNSTATE_INFO into a read-only mapping -> EFAULT");
 	rt_memset(&rs_area, 0xee, sizeof(rs_area));
 	ri.gpa = (uint64_t)&rs_area;
 	rt_expect(VCPUOP(LAMINA_VCPUOP_REGISTER_RUNSTATE_AREA, 1, &ri), 0, "REGISTER_RUNSTATE_AREA for vCPU 1");
