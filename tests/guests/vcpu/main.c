@@ -162,6 +162,26 @@ static void vcpu_info(void)
 		  "REGISTER_VCPU_INFO twice (another gpa) -> EEXIST");
 }
 
+/* Once registered, events for vCPU 1 are flagged in its new vcpu_info, not in shared_info. */
+static void registered_delivery(void)
+{
+	struct lamina_evtchn_bind_ipi b = { .vcpu = 1 };
+	struct lamina_evtchn_port p;
+
+	rt_expect(HC2(LAMINA_HC_event_channel_op, LAMINA_EVTCHNOP_BIND_IPI, &b), 0, "BIND_IPI to vCPU 1");
+	p.port = b.port;
+	vi1.evtchn_upcall_pending = 0;
+	vi1.evtchn_pending_sel = 0;
+	rt_expect(rt_unmask(b.port), 0, "UNMASK the IPI port");
+	rt_expect(HC2(LAMINA_HC_event_channel_op, LAMINA_EVTCHNOP_SEND, &p), 0, "SEND to vCPU 1 (down)");
+	rt_expect(vi1.evtchn_upcall_pending, 1, "event for vCPU 1 sets upcall_pending in its registered vcpu_info");
+	rt_check(vi1.evtchn_pending_sel & (1ull << (b.port / 64)), "... and its evtchn_pending_sel bit");
+	rt_expect(rt_shinfo->vcpu_info[1].evtchn_upcall_pending, 0, "... not in the old shared_info slot");
+	rt_expect(HC2(LAMINA_HC_event_channel_op, LAMINA_EVTCHNOP_CLOSE, &p), 0, "CLOSE the IPI port");
+	vi1.evtchn_upcall_pending = 0;
+	vi1.evtchn_pending_sel = 0;
+}
+
 static void upcall_vector(void)
 {
 	static const uint32_t bad[] = { 1, 0x10, 0x1f, 0x100, 0xffffffffu };
@@ -396,6 +416,7 @@ void test_main(void)
 		rt_fail("needs exactly 2 vCPUs (args --vcpus 2)");
 	vcpu_info();
 	rt_expect(rt_shinfo->nr_vcpus, 2, "shared_info nr_vcpus");
+	registered_delivery();
 	errors_without_vcpu1();
 	upcall_vector();
 	runstate_area_errors();
