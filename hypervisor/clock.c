@@ -157,10 +157,13 @@ static void sync_from(struct domain *d, struct vcpu *v)
 	pthread_mutex_unlock(&m->clk_lock);
 }
 
-/* Any thread; v must have learned its TSC offset. */
+/* Any thread. A vCPU that has not learned its TSC offset yet borrows another's. */
 void clock_sync(struct vcpu *v)
 {
-	sync_from(v->d, v);
+	if (__atomic_load_n(&v->tsc_offset, __ATOMIC_ACQUIRE))
+		sync_from(v->d, v);
+	else
+		clock_sync_all(v->d);
 }
 
 void clock_publish_locked(struct vcpu *v)
