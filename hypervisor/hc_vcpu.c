@@ -154,8 +154,10 @@ static int64_t op_periodic(struct vcpu *v, struct vcpu *t, uint64_t arg, bool st
 
 	if (!stop && gmem_read(v, arg, &pt, sizeof(pt)))
 		return -LAMINA_EFAULT;
-	if (!stop && (pt.period_ns < LAMINA_VCPU_PERIOD_MIN_NS || pt.period_ns > INT64_MAX / 2))
+	if (!stop && pt.period_ns < LAMINA_VCPU_PERIOD_MIN_NS)
 		return -LAMINA_EINVAL;
+	if (pt.period_ns > INT64_MAX / 4)   /* centuries: the same as never, without overflow */
+		pt.period_ns = INT64_MAX / 4;
 	pthread_mutex_lock(&d->lock);
 	t->periodic_ns = (int64_t)pt.period_ns;
 	t->periodic_next = dom_time_ns(d) + t->periodic_ns;
