@@ -378,6 +378,10 @@ static void timers(void)
 	pt.period_ns = LAMINA_VCPU_PERIOD_MIN_NS;
 	rt_expect(VCPUOP(LAMINA_VCPUOP_SET_PERIODIC_TIMER, 0, &pt), 0, "SET_PERIODIC_TIMER at the minimum period");
 	rt_expect(VCPUOP(LAMINA_VCPUOP_STOP_PERIODIC_TIMER, 0, 0), 0, "STOP_PERIODIC_TIMER -> 0");
+	pt.period_ns = ~0ull;
+	rt_expect(VCPUOP(LAMINA_VCPUOP_SET_PERIODIC_TIMER, 0, &pt), 0,
+		  "SET_PERIODIC_TIMER period 2^64-1 ns (no upper bound documented) -> 0");
+	rt_expect(VCPUOP(LAMINA_VCPUOP_STOP_PERIODIC_TIMER, 0, 0), 0, "STOP_PERIODIC_TIMER after the huge period");
 	pt.period_ns = 1000000000;
 	rt_expect(VCPUOP(LAMINA_VCPUOP_SET_PERIODIC_TIMER, 1, &pt), 0, "SET_PERIODIC_TIMER on vCPU 1 (1 s)");
 	rt_expect(VCPUOP(LAMINA_VCPUOP_STOP_PERIODIC_TIMER, 1, 0), 0, "STOP_PERIODIC_TIMER on vCPU 1");
