@@ -13,10 +13,11 @@ static uint32_t wake_port;  /* IPI port delivered to vCPU 0, unmasked: the AP's 
 static volatile struct lamina_vcpu_info *vi0;
 
 /* ---- vCPU 1: sends events to vCPU 0 on request ---- */
-enum { AP_IDLE, AP_SEND_IPI, AP_SEND_WAKE };
+enum { AP_IDLE, AP_SEND_IPI, AP_SEND_WAKE, AP_RUNSTATE };
 static volatile int ap_cmd, ap_alive;
 static volatile uint64_t ap_delay_ns;
 static volatile long ap_ret;
+static volatile uint32_t ap_seen_state = 99;
 
 static void ap_main(void)
 {
@@ -28,6 +29,13 @@ static void ap_main(void)
 			continue;
 		}
 		rt_spin_ns(ap_delay_ns);
+		if (cmd == AP_RUNSTATE) {
+			struct lamina_vcpu_runstate_info ri;
+			ap_ret = HC3(LAMINA_HC_vcpu_op, LAMINA_VCPUOP_GET_RUNSTATE_INFO, 0, &ri);
+			ap_seen_state = ri.state;
+			ap_cmd = AP_IDLE;
+			continue;
+		}
 		struct lamina_evtchn_port p = { .port = cmd == AP_SEND_IPI ? ipi : wake_port };
 		ap_ret = EVTCHN(LAMINA_EVTCHNOP_SEND, &p);
 		ap_cmd = AP_IDLE;
@@ -135,6 +143,10 @@ static void poll_waits(void)
 	rt_check(blocked_ns() >= b0 + 20 * MS, "runstate: time BLOCKED grew during POLL (%lu us)",
 		 (unsigned long)((blocked_ns() - b0) / 1000));
 	rt_expect(vi0->evtchn_upcall_mask, 1, "POLL left evtchn_upcall_mask set");
+	ap_send(AP_RUNSTATE, 20 * MS);
+	rt_expect(poll(p, 1, rt_now() + 100 * MS), -LAMINA_ETIMEDOUT, "POLL for 100 ms while vCPU 1 looks at vCPU 0");
+	rt_check(rt_wait_for(ap_ret != 12345, 1000 * MS) && ap_ret == 0, "vCPU 1's GET_RUNSTATE_INFO(0) -> %ld", ap_ret);
+	rt_expect(ap_seen_state, LAMINA_RUNSTATE_BLOCKED, "vCPU 0 seen from vCPU 1 during POLL: BLOCKED");
 	rt_expect(poll(p, 1, 1), -LAMINA_ETIMEDOUT, "POLL with a deadline long past -> ETIMEDOUT at once");
 
 	struct lamina_evtchn_port sp = { .port = ipi };
