@@ -15,13 +15,16 @@ static void trace_shim(struct domain *d, int vcpu, const uint64_t a[6], int64_t 
 		fn(__atomic_load_n(&d->trace_ctx, __ATOMIC_ACQUIRE), vcpu, a, ret);
 }
 
+/* Once installed, the shim stays: hcall.c tests d->trace and then calls it,
+ * so it must never become NULL under a running vCPU; turning tracing off
+ * clears only trace_fn, which the shim tests once. */
 void hv_set_trace(struct domain *d, hv_trace_fn *fn, void *ctx)
 {
 	if (!fn) {
-		__atomic_store_n(&d->trace, NULL, __ATOMIC_RELEASE);
 		__atomic_store_n(&d->trace_fn, NULL, __ATOMIC_RELEASE);
 		return;
 	}
+	__atomic_store_n(&d->trace_fn, NULL, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->trace_ctx, ctx, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->trace_fn, fn, __ATOMIC_RELEASE);
 	__atomic_store_n(&d->trace, trace_shim, __ATOMIC_RELEASE);

@@ -58,9 +58,12 @@ static void lhv_close(struct hv_backend *be)
 {
 	if (be->hv)
 		hv_close(be->hv);
-	for (int *fd = &be->epfd; fd <= &be->tfd; fd++)
-		if (*fd >= 0)
-			close(*fd);
+	if (be->epfd >= 0)
+		close(be->epfd);
+	if (be->efd >= 0)
+		close(be->efd);
+	if (be->tfd >= 0)
+		close(be->tfd);
 	free(be);
 }
 
