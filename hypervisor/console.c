@@ -19,12 +19,6 @@ int console_init(struct domain *d, int out_fd, const char *prefix)
 	return 0;
 }
 
-void console_free(struct domain *d)
-{
-	free(d->con);
-	d->con = NULL;
-}
-
 static void write_all(int fd, const char *buf, size_t len)
 {
 	while (fd >= 0 && len) {
@@ -36,23 +30,33 @@ static void write_all(int fd, const char *buf, size_t len)
 	}
 }
 
-/* Copy output to the log and the attached fd, one line at a time so that
- * domains sharing a terminal get their prefix at each line start. */
+/* Emit the buffered line as one write(), prefix included, so lines of
+ * domains sharing a terminal or file never interleave. c->lock held. */
+static void flush_line(struct hv_console *c)
+{
+	char out[sizeof(c->prefix) + sizeof(c->line)];
+	size_t p = strlen(c->prefix);
+
+	if (!c->line_len)
+		return;
+	memcpy(out, c->prefix, p);
+	memcpy(out + p, c->line, c->line_len);
+	write_all(c->out_fd, out, p + c->line_len);
+	c->line_len = 0;
+}
+
+/* Copy output to the log at once, and to the attached fd a whole line at a
+ * time (a line longer than the buffer goes out in buffer-sized pieces). */
 void console_output(struct domain *d, const char *buf, size_t len)
 {
 	struct hv_console *c = d->con;
 
 	pthread_mutex_lock(&c->lock);
 	write_all(d->log_fd, buf, len);
-	while (len) {
-		const char *nl = memchr(buf, '\n', len);
-		size_t n = nl ? (size_t)(nl - buf) + 1 : len;
-		if (!c->mid_line)
-			write_all(c->out_fd, c->prefix, strlen(c->prefix));
-		write_all(c->out_fd, buf, n);
-		c->mid_line = !nl;
-		buf += n;
-		len -= n;
+	for (size_t i = 0; i < len; i++) {
+		c->line[c->line_len++] = buf[i];
+		if (buf[i] == '\n' || c->line_len == sizeof(c->line))
+			flush_line(c);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -90,4 +94,13 @@ int console_input_put(struct domain *d, const char *buf, size_t len)
 int hv_console_input(struct domain *d, const char *buf, size_t len)
 {
 	return console_input_put(d, buf, len);
+}
+
+void console_free(struct domain *d)
+{
+	pthread_mutex_lock(&d->con->lock);
+	flush_line(d->con);          /* a last line without its newline */
+	pthread_mutex_unlock(&d->con->lock);
+	free(d->con);
+	d->con = NULL;
 }

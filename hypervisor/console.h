@@ -7,7 +7,8 @@
 struct hv_console {
 	int out_fd;               /* where output is copied live, or -1 */
 	char prefix[72];          /* "[name] " at each line start, or "" */
-	bool mid_line;            /* last output did not end a line (vCPU threads, lock) */
+	char line[1024];          /* output line being collected (lock) */
+	size_t line_len;
 	pthread_mutex_t lock;     /* guards in[] and output */
 	char in[4096];            /* input typed at the console, not yet read */
 	size_t in_len;
