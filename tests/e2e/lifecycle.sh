@@ -5,8 +5,9 @@
 # Steps: create, list (running), console (heartbeat), pause (list says paused,
 # heartbeats stop), unpause (running, they resume), mem-set down and up (the
 # guest reports the new size, list shows it), top (non-zero, changing numbers),
-# trace (decoded hypercalls, advancing time), shutdown (the guest powers off,
-# the log says so), gone (list no longer shows it). Busybox sh: no bash.
+# trace (decoded hypercalls, advancing time), reboot (on_reboot=restart: it runs
+# again under a new id), shutdown (the guest powers off, the log says so), gone
+# (list no longer shows it). Busybox sh: no bash.
 here=$(cd "$(dirname "$0")" && pwd)
 L="$here/lamina"
 name=lifecycle
@@ -138,6 +139,23 @@ step_trace() {
   else pass trace; echo "$out" | head -n 3 | sed 's/^/  lifecycle| trace: /'; fi
 }
 
+# Running under a new id, and the new boot has printed a heartbeat.
+restarted() {
+  lam list | awk -v n="$name" -v old="$1" '$1 == n && $2 != old && $3 == "running" { ok = 1 }
+                                          END { exit !ok }' &&
+    awk '/^test: lifecycle/ { boots++ } boots == 2 && /^heartbeat / { ok = 1 } END { exit !ok }' "$conlog"
+}
+step_reboot() {
+  id=$(lam list | awk -v n="$name" '$1 == n { print $2 }')
+  out=$(lam reboot "$name" 2>&1) || { fail reboot "lamina reboot: $out"; broken="reboot failed"; return; }
+  if ! within 30 restarted "$id"; then
+    fail reboot "not running again under a new id with a new heartbeat within 30 s: $(lam list | grep "^$name ")"
+    broken="reboot did not come back"
+  elif ! grep -q 'guest rebooted; action restart' "$domlog"; then
+    fail reboot "the domain log does not say it rebooted: $(tail -n 3 "$domlog" | tr '\n' '|')"
+  else pass reboot; fi
+}
+
 step_shutdown() {
   out=$(timeout 90 "$L" shutdown --wait --timeout 60 "$name" 2>&1)
   rc=$?
@@ -156,13 +174,13 @@ step_gone() {
 
 diagnose() {
   for f in "$tmp/laminad.out" "$domlog" "$conlog"; do
-    [ -f "$f" ] && tail -n 15 "$f" | sed "s|^|  lifecycle| $(basename "$f"): |"
+    [ -f "$f" ] && tail -n 15 "$f" | sed "s#^#  lifecycle| $(basename "$f"): #"
   done
 }
 
 if start_daemon; then
   for s in create list console pause unpause mem-set-down:memdown mem-set-up:memup top trace \
-           shutdown gone; do
+           reboot shutdown gone; do
     run "$s"
   done
 else

@@ -6,7 +6,7 @@
 //  - reads memory/target (KiB) from its store home and balloons to it:
 //    decrease_reservation of its highest pages, or populate_physmap to
 //    take them back (never below its own image);
-//  - prints "heartbeat N: M KiB" with M its current reservation;
+//  - prints "heartbeat N: M KiB (clock T ms)", M its current reservation;
 //  - reads control/shutdown: "poweroff" or "reboot" is acknowledged by
 //    writing "" and answered with sched_op SHUTDOWN and that reason.
 // Between heartbeats it sleeps in sched_op POLL on the store port.
@@ -103,14 +103,16 @@ static void obey_control(void)
 	rt_shutdown(reason);
 }
 
-/* Sleep until the PV clock reaches until (store events may wake us early). */
-static void idle_until(uint64_t until)
+/* Sleep for period ns of PV-clock time (store events may wake us early);
+ * a clock that steps backwards ends the wait rather than stretching it. */
+static void idle(uint64_t period)
 {
 	lamina_port_t port = sc_port();
+	uint64_t start = rt_now(), now;
 
-	while (rt_now() < until) {
+	while ((now = rt_now()) >= start && now - start < period) {
 		struct lamina_sched_poll p = { .ports = (uint64_t)&port, .nr_ports = 1,
-					       .timeout = until };
+					       .timeout = start + period };
 		sc_ack();
 		HC2(LAMINA_HC_sched_op, LAMINA_SCHEDOP_POLL, &p);
 	}
@@ -129,10 +131,10 @@ void test_main(void)
 	rt_printf("lifecycle: %lu KiB, store port %u, heartbeat every %lu ms\n", top * 4,
 		  sc_port(), period / 1000000);
 	for (unsigned long beat = 1;; beat++) {
-		uint64_t next = rt_now() + period;
 		follow_target();
-		rt_printf("heartbeat %lu: %ld KiB\n", beat, reservation() * 4);
+		rt_printf("heartbeat %lu: %ld KiB (clock %lu ms)\n", beat, reservation() * 4,
+			  rt_now() / 1000000);
 		obey_control();
-		idle_until(next);
+		idle(period);
 	}
 }
