@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <lamina/cpuid.h>
+#include <lamina/types.h>
 #include <lamina/sched.h>
 #include <lamina/version.h>
 #include <lamina/shared_info.h>
@@ -229,36 +230,52 @@ struct domain *hv_domain_get(struct hv *hv, unsigned id)
 {
 	struct domain *d;
 
+	d = NULL;
 	pthread_mutex_lock(&hv->lock);
-	d = id < HV_MAX_DOMS ? hv->doms[id] : NULL;
+	for (int i = 1; i < HV_MAX_DOMS && id; i++)
+		if (hv->doms[i] && hv->doms[i]->id == id)
+			d = hv->doms[i];
 	pthread_mutex_unlock(&hv->lock);
 	return d;
 }
 
 /* Claim a free id (1..HV_MAX_DOMS-1) and a unique name. */
-static int dom_register(struct hv *hv, struct domain *d, const char *name,
+/* True if some registered domain has this name or id. hv->lock held. */
+static bool taken(struct hv *hv, const char *name, unsigned id)
+{
+	for (int i = 1; i < HV_MAX_DOMS; i++)
+		if (hv->doms[i] && (!strcmp(hv->doms[i]->name, name) || hv->doms[i]->id == id))
+			return true;
+	return false;
+}
+
+/* Take a slot and an id: `want` if non-zero (the toolstack numbers its
+ * domains itself), else the lowest id in use by nobody. */
+static int dom_register(struct hv *hv, struct domain *d, const char *name, unsigned want,
 			char *err, size_t n)
 {
-	int id = -1;
+	int slot = 0;
+	unsigned id = want;
 
 	pthread_mutex_lock(&hv->lock);
-	for (int i = 1; i < HV_MAX_DOMS; i++) {
-		if (hv->doms[i] && !strcmp(hv->doms[i]->name, name)) {
-			snprintf(err, n, "a domain named '%s' already exists", name);
-			id = -2;
-			break;
-		}
-		if (!hv->doms[i] && id < 0)
-			id = i;
-	}
-	if (id == -1)
+	for (int i = HV_MAX_DOMS - 1; i >= 1; i--)
+		if (!hv->doms[i])
+			slot = i;
+	if (taken(hv, name, 0))
+		snprintf(err, n, "a domain named '%s' already exists", name);
+	else if (want && (want > LAMINA_DOMID_MAX || taken(hv, "", want)))
+		snprintf(err, n, "domain id %u is in use or out of range (1-%u)", want,
+			 LAMINA_DOMID_MAX);
+	else if (!slot)
 		snprintf(err, n, "too many domains (at most %d)", HV_MAX_DOMS - 1);
-	if (id > 0) {
-		hv->doms[id] = d;
+	else {
+		for (id = want ? want : 1; !want && taken(hv, "", id); id++)
+			;
+		hv->doms[slot] = d;
 		d->id = (uint16_t)id;
 	}
 	pthread_mutex_unlock(&hv->lock);
-	return id > 0 ? 0 : -1;
+	return d->id ? 0 : -1;
 }
 
 static int check_params(const struct hv_dom_params *p, char *err, size_t n)
@@ -364,7 +381,7 @@ struct domain *hv_create(struct hv *hv, const struct hv_dom_params *p,
 	pthread_cond_init(&d->wake, &ca);
 	if (p->log_path)
 		d->log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (dom_register(hv, d, p->name, err, n) < 0) {
+	if (dom_register(hv, d, p->name, p->domid, err, n) < 0) {
 		d->id = 0;
 		hv_destroy(d);
 		return NULL;
@@ -454,8 +471,9 @@ void hv_destroy(struct domain *d)
 	if (d->con)
 		console_free(d);
 	pthread_mutex_lock(&d->hv->lock);
-	if (d->id && d->hv->doms[d->id] == d)
-		d->hv->doms[d->id] = NULL;
+	for (int i = 1; i < HV_MAX_DOMS; i++)
+		if (d->hv->doms[i] == d)
+			d->hv->doms[i] = NULL;
 	pthread_mutex_unlock(&d->hv->lock);
 	mem_free(d);
 	hv_page_free(d->shinfo);

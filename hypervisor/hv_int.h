@@ -9,7 +9,7 @@
 struct hv {
 	int kvm;                          /* /dev/kvm */
 	pthread_mutex_t lock;             /* guards doms[] */
-	struct domain *doms[HV_MAX_DOMS]; /* by domain id; 0 is the host side */
+	struct domain *doms[HV_MAX_DOMS]; /* slots 1.. hold domains (any id); 0 unused */
 };
 
 struct domain *hv_domain_get(struct hv *hv, unsigned id);  /* NULL if none */

@@ -186,11 +186,11 @@ static struct hv_dom *new_dom(struct hv_backend *be, const struct dom_config *cf
 	return hd;
 }
 
-static struct domain *hv_build(struct hv_dom *hd, const struct dom_config *cfg, char *err,
-			       size_t errlen)
+static struct domain *hv_build(struct hv_dom *hd, const struct dom_config *cfg, unsigned id,
+			       char *err, size_t errlen)
 {
 	struct hv_dom_params p = {
-		.name = cfg->name, .kernel = cfg->kernel, .initrd = cfg->initrd,
+		.name = cfg->name, .kernel = cfg->kernel, .initrd = cfg->initrd, .domid = id,
 		.cmdline = cfg->cmdline, .mem_bytes = cfg->memory_kib * 1024,
 		.max_bytes = cfg->maxmem_kib * 1024, .vcpus = (int)cfg->vcpus,
 		.lim = { .evtchns = cfg->max_evtchn, .grant_frames = cfg->max_grant_frames },
@@ -205,18 +205,17 @@ static struct domain *hv_build(struct hv_dom *hd, const struct dom_config *cfg, 
 	return d;
 }
 
-// The daemon's id is its own: libhv numbers its domains separately (the
-// guest's domid and store home use libhv's number).
+// libhv takes the daemon's id, so `lamina list`, the guest's domid and its
+// store home all agree.
 static struct hv_dom *lhv_create(struct hv_backend *be, const struct dom_config *cfg,
 				 unsigned id, bool paused, char *err, size_t errlen)
 {
 	struct hv_dom *hd = new_dom(be, cfg, err, errlen);
 	int rc;
 
-	(void)id;
 	if (!hd)
 		return NULL;
-	hd->d = hv_build(hd, cfg, err, errlen);
+	hd->d = hv_build(hd, cfg, id, err, errlen);
 	if (!hd->d) {
 		free_dom(hd);
 		return NULL;
