@@ -408,7 +408,12 @@ int hv_start(struct domain *d)
 		struct vcpu *v = &d->vcpu[i];
 		if (pthread_create(&v->thread, NULL, vcpu_main, v) != 0)
 			return -1;
+		pthread_mutex_lock(&d->lock);
 		v->started = true;
+		if (v->affinity)
+			pthread_setaffinity_np(v->thread, sizeof(cpu_set_t), v->affinity);
+		pthread_mutex_unlock(&d->lock);
+		vcpu_name_thread(v);
 	}
 	return 0;
 }
@@ -465,6 +470,7 @@ void hv_destroy(struct domain *d)
 			close(v->irq_efd);
 		if (v->fd > 0)
 			close(v->fd);
+		free(v->affinity);
 	}
 	if (d->gnt)
 		grant_domain_free(d);
@@ -506,6 +512,7 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s)
 	for (int h = 0; h < HV_HC_SLOTS; h++)
 		s->hypercalls[h] = atomic_load(&d->hc_count[h]);
 	s->doorbell_exits = atomic_load(&d->doorbell_exits);
+	s->device_io_exits = atomic_load(&d->device_io_exits);
 	return 0;
 }
 

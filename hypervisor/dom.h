@@ -28,6 +28,7 @@ struct vcpu {
 	bool up;                    /* runs guest code (d->lock); vcpu_op up/down */
 	bool ever_ran;              /* has had a context (d->lock) */
 	bool parked;                /* waiting in may_run() (d->lock) */
+	void *affinity;             /* cpu_set_t from hv_vcpu_pin, or NULL (d->lock) */
 	uint64_t runstate_gpa;      /* registered runstate area or 0 (d->lock) */
 	int irq_efd;                /* irqfd that raises this vCPU's upcall vector */
 	bool irqfd_bound;           /* irq_efd is attached to its GSI (d->lock) */
@@ -86,6 +87,7 @@ struct domain {
 	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation: PV-clock zero */
 	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
 	atomic_uint_fast64_t doorbell_exits;  /* doorbells to host-linked ports that reached user space */
+	atomic_uint_fast64_t device_io_exits;  /* port I/O that reached no device */
 	uint8_t *shinfo;            /* shared_info page (hypervisor memory) */
 	void *store_page;           /* store ring page (hypervisor memory) */
 	void *console_page;         /* PV console ring page (hypervisor memory) */

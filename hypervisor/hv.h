@@ -37,6 +37,7 @@ struct hv_dom_stats {
 	uint64_t exits[40];
 	uint64_t hypercalls[64];
 	uint64_t doorbell_exits;    /* doorbells to back-end ports that reached user space */
+	uint64_t device_io_exits;   /* port I/O to no device (a PV guest makes none) */
 };
 
 struct hv *hv_open(char *err, size_t errlen);
@@ -48,7 +49,9 @@ int hv_wait(struct domain *d);          /* returns the shutdown reason */
 int hv_pause(struct domain *d);
 int hv_unpause(struct domain *d);
 void hv_destroy(struct domain *d);
-void hv_kill(struct domain *d, const char *why);   /* end it as crashed, logging why */
+void hv_kill(struct domain *d, const char *why);
+/* Pin a vCPU to the CPUs in mask (ncpus bits): 0 or -EINVAL/-errno. */
+int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus);   /* end it as crashed, logging why */
 int hv_stats(struct domain *d, struct hv_dom_stats *s);
 /* Queue console input for the guest (console_io READ); returns bytes taken. */
 int hv_console_input(struct domain *d, const char *buf, size_t len);

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // hv_api.c: toolstack helpers of libhv: hypercall trace hook, shutdown request, memory target, stop.
+#define _GNU_SOURCE
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <lamina/sched.h>
 #include "hcall.h"
 #include "hv_int.h"
@@ -65,4 +69,31 @@ int hv_set_mem_target(struct domain *d, uint64_t kib)
 void hv_stop(struct domain *d)
 {
 	dom_shutdown(d, LAMINA_SHUTDOWN_POWEROFF);
+}
+
+/* Pin vCPU `vcpu` of d to the CPUs set in mask (ncpus bits), now if its
+ * thread runs, else when hv_start() creates it. 0 or -EINVAL. */
+int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus)
+{
+	cpu_set_t set;
+
+	if (vcpu < 0 || vcpu >= d->nr_vcpus || ncpus == 0)
+		return -EINVAL;
+	CPU_ZERO(&set);
+	for (unsigned c = 0; c < ncpus && c < CPU_SETSIZE; c++)
+		if (mask[c / 64] >> (c % 64) & 1)
+			CPU_SET(c, &set);
+	if (CPU_COUNT(&set) == 0)
+		return -EINVAL;
+	struct vcpu *v = &d->vcpu[vcpu];
+	pthread_mutex_lock(&d->lock);
+	if (!v->affinity)
+		v->affinity = malloc(sizeof(cpu_set_t));
+	int rc = v->affinity ? 0 : ENOMEM;
+	if (v->affinity)
+		*(cpu_set_t *)v->affinity = set;
+	if (!rc && v->started)
+		rc = pthread_setaffinity_np(v->thread, sizeof(set), &set);
+	pthread_mutex_unlock(&d->lock);
+	return -rc;
 }

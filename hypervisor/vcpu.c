@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // vcpu.c: one thread per vCPU: run it in KVM and handle each exit to user space.
+#define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,7 +84,10 @@ static void on_io(struct vcpu *v)
 			return;
 		}
 	}
-	/* No devices: reads float high, writes vanish. */
+	/* No devices: reads float high, writes vanish. Count and name them. */
+	if (atomic_fetch_add(&v->d->device_io_exits, 1) < 8)
+		dom_log(v->d, "lamina: vCPU %d: %s of I/O port %#x, which has no device", v->id,
+			r->io.direction == KVM_EXIT_IO_IN ? "read" : "write", r->io.port);
 	if (r->io.direction == KVM_EXIT_IO_IN)
 		memset(data, 0xff, (size_t)r->io.size * r->io.count);
 }
@@ -157,4 +161,16 @@ void *vcpu_main(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+/* Name the thread "v<vcpu>-<domain>" (seen in top -H and /proc/.../comm). */
+void vcpu_name_thread(struct vcpu *v)
+{
+	char name[16];
+	int n = snprintf(name, sizeof(name), "v%d-", v->id);
+
+	for (const char *p = v->d->name; *p && n < (int)sizeof(name) - 1; p++)
+		name[n++] = *p;               /* the kernel keeps 15 characters */
+	name[n] = 0;
+	pthread_setname_np(v->thread, name);
 }

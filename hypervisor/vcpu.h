@@ -7,4 +7,5 @@
 void vcpu_signals_init(void);
 void vcpu_kick_out(struct vcpu *v);
 void *vcpu_main(void *arg);
+void vcpu_name_thread(struct vcpu *v);
 #endif

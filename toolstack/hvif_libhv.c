@@ -255,6 +255,11 @@ static int lhv_pause(struct hv_dom *hd)
 	return hv_pause(hd->d) ? -EINVAL : 0;
 }
 
+static int lhv_pin(struct hv_dom *hd, unsigned vcpu, const uint64_t *cpus, unsigned ncpus)
+{
+	return hv_vcpu_pin(hd->d, (int)vcpu, cpus, ncpus);
+}
+
 static int lhv_unpause(struct hv_dom *hd)
 {
 	if (!hd->started)
@@ -396,6 +401,7 @@ const struct hvif hvif_libhv = {
 	.create = lhv_create,
 	.destroy = lhv_destroy,
 	.pause = lhv_pause,
+	.pin_vcpu = lhv_pin,
 	.unpause = lhv_unpause,
 	.shutdown = lhv_shutdown,
 	.set_mem_target = lhv_set_mem,

@@ -139,6 +139,16 @@ step_trace() {
   else pass trace; echo "$out" | head -n 3 | sed 's/^/  lifecycle| trace: /'; fi
 }
 
+# vcpu-pin: the vCPU thread (named v0-<domain>) may then run only on CPU 0.
+step_pin() {
+  out=$(lam vcpu-pin "$name" 0 0 2>&1) || { fail vcpu-pin "lamina vcpu-pin: $out"; return; }
+  t=$(grep -l "^v0-$name" /proc/"$daemon"/task/*/comm 2>/dev/null | head -n 1)
+  cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "${t%/comm}/status" 2>/dev/null)
+  if [ -z "$t" ]; then fail vcpu-pin "no thread named v0-$name in laminad"
+  elif [ "$cpus" != 0 ]; then fail vcpu-pin "v0-$name may run on CPUs '$cpus', want 0"
+  else pass vcpu-pin; echo "  lifecycle| vcpu-pin: v0-$name runs on CPU $cpus"; fi
+}
+
 # Running under a new id, and the new boot has printed a heartbeat.
 restarted() {
   lam list | awk -v n="$name" -v old="$1" '$1 == n && $2 != old && $3 == "running" { ok = 1 }
@@ -180,7 +190,7 @@ diagnose() {
 
 if start_daemon; then
   for s in create list console pause unpause mem-set-down:memdown mem-set-up:memup top trace \
-           reboot shutdown gone; do
+           vcpu-pin:pin reboot shutdown gone; do
     run "$s"
   done
 else
