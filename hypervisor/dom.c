@@ -263,9 +263,9 @@ static int dom_register(struct hv *hv, struct domain *d, const char *name, unsig
 			slot = i;
 	if (taken(hv, name, 0))
 		snprintf(err, n, "a domain named '%s' already exists", name);
-	else if (want && (want > LAMINA_DOMID_MAX || taken(hv, "", want)))
+	else if (want && (want >= HV_MAX_DOMID || taken(hv, "", want)))
 		snprintf(err, n, "domain id %u is in use or out of range (1-%u)", want,
-			 LAMINA_DOMID_MAX);
+			 HV_MAX_DOMID - 1);
 	else if (!slot)
 		snprintf(err, n, "too many domains (at most %d)", HV_MAX_DOMS - 1);
 	else {

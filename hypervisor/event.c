@@ -21,7 +21,7 @@
  */
 struct evt_hv {
 	struct hv *hv;
-	struct evtchn_table *tab[HV_MAX_DOMS];  /* by domain id; [0] = host (link_lock) */
+	struct evtchn_table *tab[HV_MAX_DOMID];  /* by domain id; [0] = host (link_lock) */
 	struct evt_hv *next;                    /* (link_lock) */
 };
 
@@ -68,7 +68,7 @@ static void registry_put(struct evt_hv *h)
 {
 	struct evtchn_table *host = h->tab[0];
 
-	for (unsigned i = 1; i < HV_MAX_DOMS; i++)
+	for (unsigned i = 1; i < HV_MAX_DOMID; i++)
 		if (h->tab[i])
 			return;
 	for (uint32_t p = 1; p < host->limit; p++)
@@ -82,7 +82,7 @@ static struct evtchn_table *table_of(struct domain *c, unsigned id)
 {
 	struct evt_hv *h = registry(c->hv, false);
 
-	return h && id < HV_MAX_DOMS ? h->tab[id] : NULL;
+	return h && id < HV_MAX_DOMID ? h->tab[id] : NULL;
 }
 
 /* ---- Delivery (event_channel.h "Delivery"); no table lock needed ---- */
@@ -613,7 +613,7 @@ int evt_domain_init(struct domain *d)
 		return -1;
 	pthread_mutex_lock(&link_lock);
 	struct evt_hv *h = registry(d->hv, true);
-	if (h && d->id != LAMINA_DOMID_HOST && d->id < HV_MAX_DOMS && !h->tab[d->id]) {
+	if (h && d->id != LAMINA_DOMID_HOST && d->id < HV_MAX_DOMID && !h->tab[d->id]) {
 		h->tab[d->id] = t;
 		d->evt = t;
 		rc = 0;

@@ -54,7 +54,7 @@ struct grant_table {
 /* Per hv instance: the published tables and the host's mappings. */
 struct grant_hv {
 	struct hv *hv;
-	struct grant_table *tab[HV_MAX_DOMS];  /* by domain id (reg_lock) */
+	struct grant_table *tab[HV_MAX_DOMID];  /* by domain id (reg_lock) */
 	struct mapset host;                    /* grant_map_host() mappings */
 	struct grant_hv *next;                 /* (reg_lock) */
 };
@@ -83,7 +83,7 @@ static struct grant_hv *registry(struct hv *hv, bool create)
 
 static bool no_tables(const struct grant_hv *h)
 {
-	for (unsigned i = 0; i < HV_MAX_DOMS; i++)
+	for (unsigned i = 0; i < HV_MAX_DOMID; i++)
 		if (h->tab[i])
 			return false;
 	return true;
@@ -109,7 +109,7 @@ static struct grant_table *table_of(struct hv *hv, unsigned id)
 {
 	struct grant_hv *h = registry(hv, false);
 
-	return h && id < HV_MAX_DOMS ? h->tab[id] : NULL;
+	return h && id < HV_MAX_DOMID ? h->tab[id] : NULL;
 }
 
 /* ---- Tables ---- */
@@ -147,7 +147,7 @@ int grant_domain_init(struct domain *d)
 	int rc = gt_grow(&g->t, 1, hv_page_alloc);
 	pthread_rwlock_wrlock(&reg_lock);
 	struct grant_hv *h = rc ? NULL : registry(d->hv, true);
-	bool ok = h && d->id < HV_MAX_DOMS && !h->tab[d->id];
+	bool ok = h && d->id < HV_MAX_DOMID && !h->tab[d->id];
 	if (ok) {
 		h->tab[d->id] = g;
 		d->gnt = g;
@@ -530,7 +530,7 @@ void grant_domain_free(struct domain *d)
 		return;
 	pthread_rwlock_wrlock(&reg_lock);
 	struct grant_hv *h = registry(d->hv, false);
-	if (h && d->id < HV_MAX_DOMS && h->tab[d->id] == g)
+	if (h && d->id < HV_MAX_DOMID && h->tab[d->id] == g)
 		h->tab[d->id] = NULL;
 	g->owner = NULL;
 	if (h)

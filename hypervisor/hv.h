@@ -23,7 +23,7 @@ struct hv_dom_params {
 	uint64_t mem_bytes;     /* initial memory */
 	uint64_t max_bytes;     /* ceiling; 0 = mem_bytes */
 	int vcpus;
-	unsigned domid;         /* 0 = the lowest free id; else this id (1..LAMINA_DOMID_MAX) */
+	unsigned domid;         /* 0 = the lowest free id; else this id (1..1023) */
 	struct hv_limits lim;   /* 0 fields take the defaults */
 	int console_fd;         /* where console output goes; -1 = log only */
 	const char *console_prefix; /* if set, each output line starts "[prefix] " */

@@ -4,7 +4,8 @@
 #define HV_HV_INT_H
 #include "dom.h"
 
-#define HV_MAX_DOMS 64
+#define HV_MAX_DOMS 64      /* domains at once */
+#define HV_MAX_DOMID 1024   /* domain ids are 1..HV_MAX_DOMID-1; tables are indexed by id */
 
 struct hv {
 	int kvm;                          /* /dev/kvm */

@@ -55,7 +55,7 @@ struct store {
 	pthread_mutex_t lock;       /* guards everything below */
 	struct store_db *db;
 	struct store_host_ops ops;
-	struct conn_ent ent[HV_MAX_DOMS];   /* by domain id */
+	struct conn_ent ent[HV_MAX_DOMID];   /* by domain id */
 	uint32_t seq;
 	struct host_watch *watches;
 	struct host_event *evq, **evtail;   /* for the thread to deliver */
@@ -104,7 +104,7 @@ static void fire(void *arg, uint16_t dom, const char *path, const char *token, v
 			host_event(s, priv, path, token);
 		return;
 	}
-	struct conn_ent *e = dom < HV_MAX_DOMS ? &s->ent[dom] : NULL;
+	struct conn_ent *e = dom < HV_MAX_DOMID ? &s->ent[dom] : NULL;
 	if (e && e->conn && store_conn_event(e->conn, path, token) == 0)
 		e->dirty = true;
 }
@@ -128,7 +128,7 @@ static void check_dead(struct conn_ent *e)
 /* Send queued output of every connection. s->lock held. */
 static void flush_dirty(struct store *s)
 {
-	for (unsigned i = 1; i < HV_MAX_DOMS; i++) {
+	for (unsigned i = 1; i < HV_MAX_DOMID; i++) {
 		struct conn_ent *e = &s->ent[i];
 		if (!e->dirty)
 			continue;
@@ -166,7 +166,7 @@ static void deliver(struct host_event *e)
 static void service(struct store *s, uint64_t data)
 {
 	unsigned id = (unsigned)(data & 0xffff);
-	struct conn_ent *e = id < HV_MAX_DOMS ? &s->ent[id] : NULL;
+	struct conn_ent *e = id < HV_MAX_DOMID ? &s->ent[id] : NULL;
 	uint64_t n;
 
 	if (!e || !e->d || e->seq != (uint32_t)(data >> 16))
@@ -397,7 +397,7 @@ int store_domain_init(struct domain *d)
 	uint32_t port;
 	int efd, rc;
 
-	if (!s || d->id == 0 || d->id >= HV_MAX_DOMS) {
+	if (!s || d->id == 0 || d->id >= HV_MAX_DOMID) {
 		dom_log(d, "lamina: store: no store for domain %u", d->id);
 		return -1;
 	}
@@ -420,7 +420,7 @@ void store_domain_free(struct domain *d)
 	struct store *s = store_of(d->hv, false);
 	char home[32];
 
-	if (!s || d->id >= HV_MAX_DOMS)
+	if (!s || d->id >= HV_MAX_DOMID)
 		return;
 	pthread_mutex_lock(&s->lock);
 	struct conn_ent *e = &s->ent[d->id];
@@ -445,7 +445,7 @@ static int host_introduce(void *arg, unsigned domid, uint64_t gfn, uint32_t port
 	struct store *s = arg;
 
 	(void)gfn;
-	if (domid >= HV_MAX_DOMS || !s->ent[domid].conn)
+	if (domid >= HV_MAX_DOMID || !s->ent[domid].conn)
 		return -LAMINA_ENOENT;
 	return port == s->ent[domid].port ? 0 : -LAMINA_EINVAL;
 }
@@ -455,7 +455,7 @@ static int host_release(void *arg, unsigned domid)
 {
 	struct store *s = arg;
 
-	if (domid >= HV_MAX_DOMS || !s->ent[domid].conn)
+	if (domid >= HV_MAX_DOMID || !s->ent[domid].conn)
 		return -LAMINA_ENOENT;
 	conn_drop(s, &s->ent[domid]);
 	store_db_fire_special(s->db, "@releaseDomain");

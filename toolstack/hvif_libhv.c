@@ -190,7 +190,8 @@ static struct domain *hv_build(struct hv_dom *hd, const struct dom_config *cfg, 
 			       char *err, size_t errlen)
 {
 	struct hv_dom_params p = {
-		.name = cfg->name, .kernel = cfg->kernel, .initrd = cfg->initrd, .domid = id,
+		.name = cfg->name, .kernel = cfg->kernel, .initrd = cfg->initrd,
+		.domid = id < 1024 ? id : 0,
 		.cmdline = cfg->cmdline, .mem_bytes = cfg->memory_kib * 1024,
 		.max_bytes = cfg->maxmem_kib * 1024, .vcpus = (int)cfg->vcpus,
 		.lim = { .evtchns = cfg->max_evtchn, .grant_frames = cfg->max_grant_frames },
@@ -206,7 +207,7 @@ static struct domain *hv_build(struct hv_dom *hd, const struct dom_config *cfg, 
 }
 
 // libhv takes the daemon's id, so `lamina list`, the guest's domid and its
-// store home all agree.
+// store home all agree (for the first 1023 ids; later ones let libhv pick).
 static struct hv_dom *lhv_create(struct hv_backend *be, const struct dom_config *cfg,
 				 unsigned id, bool paused, char *err, size_t errlen)
 {
