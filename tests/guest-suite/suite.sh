@@ -47,7 +47,12 @@ for args in guests/*.args; do
   rc=$?
   grep -vE -e '^(\[[^]]*\] )?  ok:' -e '^ *$' "$log" | sed "s/^/  $name| /" | tail -n 40
   if [ -f "guests/$name.expect" ]; then expected "$name" "$log"
-  else verdict "$name" "$log" "$rc" "$doms"; fi
+  else verdict "$name" "$log" "$rc" "$doms"; fi > /tmp/verdict
+  cat /tmp/verdict
+  if grep -q '^RESULT FAIL' /tmp/verdict; then   # the checks that passed last, too
+    echo "  $name| last lines, ok checks included:"
+    tail -n 12 "$log" | sed "s/^/  $name|   /"
+  fi
 done
 for t in e2e/*.sh; do
   [ -f "$t" ] || continue
