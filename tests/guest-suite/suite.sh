@@ -45,7 +45,7 @@ for args in guests/*.args; do
   log=/tmp/$name.log
   timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1
   rc=$?
-  grep -vE -e '^(\[[^]]*\] )?  ok:' -e '^ *$' "$log" | sed "s/^/  $name| /" | tail -n 40
+  grep -vE -e '^(\[[^]]*\] )?  ok:' -e '^(\[[^]]*\] )? *$' "$log" | sed "s/^/  $name| /" | tail -n 40
   if [ -f "guests/$name.expect" ]; then expected "$name" "$log"
   else verdict "$name" "$log" "$rc" "$doms"; fi > /tmp/verdict
   cat /tmp/verdict
