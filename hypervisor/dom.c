@@ -18,6 +18,7 @@
 #include <lamina/version.h>
 #include <lamina/shared_info.h>
 #include "boot.h"
+#include "boot_linux.h"
 #include "clock.h"
 #include "console.h"
 #include "event.h"
@@ -308,6 +309,11 @@ static int load_kernel(struct domain *d, const struct hv_dom_params *p,
 
 	if (!img)
 		return -1;
+	if (boot_linux_detect(img, len)) {   /* a bzImage: boot_linux.c does it all */
+		int lrc = boot_linux(d, p, img, len, err, n);
+		free(img);
+		return lrc;
+	}
 	int rc = boot_elf(d, img, len, &entry, err, n);
 	free(img);
 	if (rc < 0)

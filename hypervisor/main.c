@@ -15,12 +15,13 @@
 
 static const char *usage =
 	"usage: lamina-hv [DOMAIN-OPTIONS] KERNEL [[DOMAIN-OPTIONS] KERNEL ...]\n"
-	"Runs each KERNEL (an ELF64 Lamina guest) as a domain; options apply to the\n"
+	"Runs each KERNEL (an ELF64 Lamina guest or a Linux bzImage) as a domain; options apply to the\n"
 	"next KERNEL. Exits when every domain has ended: 0 if all powered off.\n"
 	"  -m, --mem MIB        initial memory (default 16)\n"
 	"  -M, --maxmem MIB     maximum memory for ballooning (default: --mem)\n"
 	"  -c, --vcpus N        vCPUs (default 1)\n"
 	"  -a, --cmdline TEXT   guest command line\n"
+	"  -i, --initrd FILE    initial ramdisk (Linux bzImage kernels)\n"
 	"  -n, --name NAME      domain name (default: kernel file name)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
 	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
@@ -57,13 +58,13 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
-		{ "cmdline", 1, 0, 'a' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
+		{ "cmdline", 1, 0, 'a' }, { "initrd", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
 		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
 	int c;
 
 	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, "+m:M:c:a:n:t:sh", lo, NULL)) == -1) {
+		if ((c = getopt_long(argc, argv, "+m:M:c:a:i:n:t:sh", lo, NULL)) == -1) {
 			if (o->n == MAX_DOMS) {
 				fprintf(stderr, "lamina-hv: at most %d domains\n", MAX_DOMS);
 				return -1;
@@ -80,6 +81,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'M': if (parse_mib(optarg, &cur.max_bytes)) goto bad; break;
 		case 'c': cur.vcpus = atoi(optarg); break;
 		case 'a': cur.cmdline = optarg; break;
+		case 'i': cur.initrd = optarg; break;
 		case 'n': cur.name = optarg; break;
 		case 't': o->timeout = atoi(optarg); break;
 		case 's': o->stats = 1; break;
