@@ -107,8 +107,10 @@ int kvm_set_cpuid(int kvm, int vcpu, int apic_id, const uint32_t sig[3],
 		struct kvm_cpuid_entry2 e = cp.e[i];
 		if (e.function >= 0x40000000 && e.function < 0x40010000)
 			continue;
-		if (e.function == 1)
+		if (e.function == 1) {
 			e.ebx = (e.ebx & 0x00ffffff) | ((uint32_t)apic_id << 24);
+			e.ecx |= 1u << 31;   /* "hypervisor present" (cpuid.h, step 1) */
+		}
 		if (e.function == 0xb || e.function == 0x1f)
 			e.edx = (uint32_t)apic_id;
 		out[n++] = e;
