@@ -4,7 +4,7 @@ O := $(CURDIR)/build
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench clean
+.PHONY: all deps run check bench clean guest
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -12,9 +12,15 @@ deps:
 	@tools/deps
 
 run: all
+	-@$(MAKE) --no-print-directory guest
 	@tools/run-default
 
+# The Linux guest (kernel + initramfs), cached in ~/.cache/lamina, into $(O)/guest.
+guest: deps
+	@tools/build-guest --install $(O)/guest > /dev/null
+
 check: deps
+	-@$(MAKE) --no-print-directory guest
 	@tests/check
 
 bench: all
