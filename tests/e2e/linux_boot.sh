@@ -1,0 +1,118 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# linux_boot.sh: boot the Linux guest (2 vCPUs) on Lamina: shell on hvc0, no emulated devices, clock, sleep, balloon, poweroff, reboot, panic.
+# Runs from the guest-suite payload (guest/ from `make guest`, e2e/ from tests/e2e); prints RESULT lines.
+k=guest/bzImage rd=guest/initramfs.cpio run=e2e/linux_run out=/tmp/linux_boot.out
+if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
+  for t in shell nproc no-devices clock-drift sleep balloon poweroff suspend-hooks reboot panic; do
+    echo "RESULT SKIP e2e/linux-$t: no guest kernel in the payload ('make guest' did not build it)"
+  done
+  exit 0
+fi
+res() { echo "RESULT $1 e2e/linux-$2${3:+: $3}"; }
+# a value "key=value" from the first "@T ... key=value" line
+tval() { sed -n "s/.*| @T .*$1=\([^ ]*\).*/\1/p" "$out" | head -n 1; }
+
+# 1. One boot: type the test at the shell prompt, which ends with poweroff.
+timeout -s KILL 900 $run -m 512 -c 2 -t 800 -i "$rd" -T e2e/linux_boot.guest \
+  -e 'tty; sh /lamina/test.sh' \
+  "$k" > "$out" 2>&1
+grep -E '@T|HOST|END|Lamina|lamina|Kernel panic|BUG|WARNING|Oops' "$out" | grep -v '@I ' | sed 's/^/  linux| /' | tail -n 60
+
+grep -q 'HOST typing' "$out" && grep -q '| /dev/hvc0' "$out" && grep -q 'SHELL-OK' "$out" &&
+  res PASS shell "prompt on hvc0, typed input ran" || res FAIL shell "no shell prompt on hvc0 took input"
+
+n=$(tval nproc)
+[ "$n" = 2 ] && res PASS nproc "nproc=2" || res FAIL nproc "nproc=${n:-none}"
+
+# No emulated device: no port I/O reached the hypervisor, no PCI/ACPI/serial
+# bus, no legacy interrupt lines, and no local APIC timer interrupts.
+dio=$(sed -n 's/^HOST stats device_io=\([0-9]*\).*/\1/p' "$out" | head -n 1)
+loc=$(awk -F'|' '/@I +LOC:/ { n = split($2, f, " "); s = 0; for (i = 3; i <= n; i++) if (f[i] ~ /^[0-9]+$/) s += f[i]; print s }' "$out" | head -n 1)
+legacy=$(grep -E '@I .*(IO-APIC|XT-PIC|PCI-MSI|HPET)' "$out" | head -n 1)
+buses=$(tval buses)
+bad=
+[ "${dio:-x}" = 0 ] || bad="$bad port-I/O-exits=${dio:-?}"
+[ "${loc:-x}" = 0 ] || bad="$bad LOC=${loc:-?}"
+[ -z "$legacy" ] || bad="$bad legacy-irq"
+echo "$buses" | grep -qwE 'pci|acpi|serial|isa|pnp' && bad="$bad buses:$buses"
+[ -z "$bad" ] && res PASS no-devices "0 port I/O exits, 0 local APIC timer interrupts, no legacy interrupts or buses" ||
+  res FAIL no-devices "$bad"
+
+# printk stamps of a mark (guest seconds) and when the host read it
+gts() { sed -n "s/.*| \[ *\([0-9.]*\)\] @mark $1\$/\1/p" "$out" | head -n 1; }
+hts() { sed -n "s/^H \([0-9.]*\) | \[ *[0-9.]*\] @mark $1\$/\1/p" "$out" | head -n 1; }
+# Drift: guest and host times of the 31 tick marks. The host reads a mark
+# some time after the guest stamped it, never before; the smallest such
+# delay in the first and in the last eight marks is the best estimate of
+# where the two clocks stand, whatever the console's latency does.
+ticks=$(for i in $(seq 0 30); do g=$(gts "tick-$i") h=$(hts "tick-$i"); [ -n "$g" ] && [ -n "$h" ] && echo "$g $h"; done)
+if [ "$(echo "$ticks" | grep -c .)" -ge 20 ]; then
+  v=$(echo "$ticks" | awk '{ g[NR] = $1; h[NR] = $2 } END {
+      a = 1e9; b = 1e9
+      for (i = 1; i <= 8; i++) if (h[i] - g[i] < a) { a = h[i] - g[i] }
+      for (i = NR - 7; i <= NR; i++) if (h[i] - g[i] < b) { b = h[i] - g[i] }
+      t = h[NR] - h[1]; d = -(b - a) / t * 1e6; ad = d < 0 ? -d : d
+      printf "%s %.1f ppm over %.3f s of host time (%d marks; host-guest offset moved %.3f ms)\n",
+        ad < 100 ? "PASS" : "FAIL", d, t, NR, (b - a) * 1000 }')
+  res "${v%% *}" clock-drift "${v#* }"
+else
+  res FAIL clock-drift "tick marks missing"
+fi
+
+# sleep 1 = the shortest of three runs less the shortest of three "sleep 0"
+# (starting the process); and a 1 s read timeout inside the shell
+durs() { for i in 1 2 3; do a=$(gts "$1-$i-a") b=$(gts "$1-$i-b"); [ -n "$a" ] && [ -n "$b" ] && echo "$a $b"; done |
+         awk 'NR == 1 || $2 - $1 < m { m = $2 - $1 } END { if (NR) printf "%.6f", m }'; }
+s1=$(durs sleep1) s0=$(durs sleep0) r1=$(durs read1)
+if [ -n "$s1" ] && [ -n "$s0" ] && [ -n "$r1" ]; then
+  v=$(awk -v s1="$s1" -v s0="$s0" -v r1="$r1" 'BEGIN {
+      t = s1 - s0; e = (t - 1) * 100; ae = e < 0 ? -e : e; r = (r1 - 1) * 100; ar = r < 0 ? -r : r
+      printf "%s sleep 1 slept %.4f s (%+.2f%%): the command took %.4f s, starting a process %.4f s; read -t 1 took %.4f s (%+.2f%%) (best of 3)\n",
+        ae <= 1 && ar <= 1 ? "PASS" : "FAIL", t, e, s1, s0, r1, r }')
+  res "${v%% *}" sleep "${v#* }"
+else
+  res FAIL sleep "sleep marks missing"
+fi
+
+# balloon: RSS of the hypervisor process (VmRSS) with RAM touched, at half, back
+rss() { sed -n "s/^HOST rss \([0-9]*\) .*/\1/p" "$out" | sed -n "$1p"; }
+full=$(rss 1) half=$(rss 2) back=$(rss 3)
+start=$(tval balloon-start) down=$(tval balloon-down) up=$(tval balloon-up)
+m0=$(sed -n 's/.*@T balloon-start=[0-9]* memtotal=\([0-9]*\).*/\1/p' "$out" | head -n 1)
+m2=$(sed -n 's/.*@T balloon-up=[0-9]* memtotal=\([0-9]*\).*/\1/p' "$out" | head -n 1)
+if [ -n "$full" ] && [ -n "$half" ] && [ -n "$start" ] && [ -n "$up" ]; then
+  v=$(awk -v f="$full" -v h="$half" -v b="$back" -v s="$start" -v d="$down" -v u="$up" -v m0="$m0" -v m2="$m2" 'BEGIN {
+      want = (s - s / 2) * 0.9; got = f - h
+      ok = got >= want && d <= s / 2 && u == s && m2 == m0
+      printf "%s target %d -> %d -> %d KiB: reservation %d -> %d -> %d KiB; RSS %d -> %d -> %d KiB (dropped %d KiB, need >= %d); MemTotal %d -> %d KiB\n",
+        ok ? "PASS" : "FAIL", s, s / 2, s, s, d, u, f, h, b, got, want, m0, m2 }')
+  res "${v%% *}" balloon "${v#* }"
+else
+  res FAIL balloon "balloon steps missing (start=${start:-?} down=${down:-?} up=${up:-?} rss=${full:-?}/${half:-?})"
+fi
+
+grep -q '^END poweroff$' "$out" && grep -q '@T done' "$out" && res PASS poweroff "the domain ended: poweroff" ||
+  res FAIL poweroff "$(grep '^END' "$out" | head -n 1)"
+
+# 2. reboot ends the domain with reason reboot; the harness starts it again,
+#    and a forced panic ends that boot as crashed.
+out=/tmp/linux_reboot.out
+timeout -s KILL 600 $run -m 512 -c 2 -t 250 -i "$rd" -s e2e/linux_reboot.guest -r e2e/linux_panic.guest \
+  "$k" > "$out" 2>&1
+grep -E '@T|HOST|END|Kernel panic' "$out" | sed 's/^/  linux| /' | tail -n 20
+ends=$(grep '^END' "$out" | tr '\n' ';')
+sus=$(tval suspend) on0=$(tval online-before) on1=$(tval online-after)
+case "$sus" in
+  was_not_saved*) [ -n "$on0" ] && [ "$on0" = "$on1" ] &&
+      res PASS suspend-hooks "save refused by the hypervisor ($sus): secondary vCPUs went down and came back ($on1)" ||
+      res FAIL suspend-hooks "vCPUs online before $on0, after ${on1:-?}" ;;
+  was_restored*) res PASS suspend-hooks "saved and restored; vCPUs online ${on1:-?}" ;;
+  *) res FAIL suspend-hooks "no answer to the save request (${sus:-nothing})" ;;
+esac
+case "$ends" in
+  "END reboot;"*) res PASS reboot "the domain ended: reboot, and was started again" ;;
+  *) res FAIL reboot "ended: ${ends:-nothing}" ;;
+esac
+grep -q '@T booted again' "$out" && grep -q 'Kernel panic' "$out" && echo "$ends" | grep -q '^END reboot;END crash' &&
+  res PASS panic "the restarted domain panicked and ended: crash" || res FAIL panic "ended: ${ends:-nothing}"
