@@ -9,9 +9,9 @@ if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
   done
   exit 0
 fi
-# Steps that do not work yet (issue 5 is open): they still run, and a failure
-# is reported as a SKIP naming it known, so CI stays honest and green. Remove
-# a step from this list as soon as it passes.
+# Steps that only just started working (they failed one run before they
+# passed): they still run and a pass is a PASS, but a failure is reported as
+# a SKIP that names it a known failure, until they have passed repeatedly.
 known_broken=" clock-drift balloon poweroff "
 res() {
   if [ "$1" = FAIL ] && [ "${known_broken#* $2 }" != "$known_broken" ]; then
