@@ -38,6 +38,7 @@ struct vcpu {
 	int64_t periodic_ns;        /* vcpu_op periodic timer period, 0 = off (d->lock) */
 	int64_t periodic_next;      /* (d->lock) */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
+	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
 	pthread_mutex_t clk_lock;   /* guards the PV-clock fields below */
 	int64_t tsc_offset;         /* guest TSC - host TSC */
 	uint64_t tsc_hz;            /* KVM's TSC rate for this vCPU */

@@ -122,8 +122,11 @@ static bool on_exit(struct vcpu *v)
 	case KVM_EXIT_HLT:
 		return true;
 	case KVM_EXIT_SHUTDOWN:
-		dom_crash(v->d, "vCPU %d triple-faulted (rip %#llx)", v->id,
-			  (unsigned long long)r->s.regs.regs.rip);
+		/* AMD SVM resets the vCPU before this exit (rip 0xfff0): name
+		 * where it last left the guest as well. */
+		dom_crash(v->d, "vCPU %d triple-faulted (rip %#llx; its previous exit was at rip %#llx)",
+			  v->id, (unsigned long long)r->s.regs.regs.rip,
+			  (unsigned long long)v->last_rip);
 		return false;
 	case KVM_EXIT_MMIO:
 		dom_crash(v->d, "vCPU %d touched unbacked physical address %#llx (rip %#llx)",
@@ -156,6 +159,8 @@ void *vcpu_main(void *arg)
 			break;
 		}
 		unsigned why = v->run->exit_reason;
+		if (why != KVM_EXIT_SHUTDOWN)
+			v->last_rip = v->run->s.regs.regs.rip;
 		atomic_fetch_add(&v->exits[why < HV_EXIT_REASONS ? why : 0], 1);
 		if (!on_exit(v))
 			break;

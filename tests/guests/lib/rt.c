@@ -15,6 +15,17 @@ static rt_port_fn port_fn[LAMINA_EVTCHN_PORTS_MAX];
 struct idt_gate { uint16_t lo, sel; uint8_t ist, type; uint16_t mid; uint32_t hi, zero; };
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
+/* A GDT with one TSS per vCPU, whose IST1 stack takes double faults: a
+ * fault that cannot push on the current stack is reported, not turned
+ * into a triple fault. */
+struct tss { uint32_t rsvd0; uint64_t rsp[3], rsvd1, ist[7], rsvd2; uint16_t rsvd3, iomap; }
+	__attribute__((packed));
+#define RT_TSS_CPUS (RT_MAX_APS + 1)
+static struct tss tss[RT_TSS_CPUS];
+static uint8_t df_stack[RT_TSS_CPUS][4096] __attribute__((aligned(16)));
+static uint64_t gdt[3 + 2 * RT_TSS_CPUS] __attribute__((aligned(16))) = {
+	0, 0x00af9a000000ffffull, 0x00cf92000000ffffull };   /* as the hypervisor's */
+
 /* ---- small libc ---- */
 void *rt_memset(void *d, int c, size_t n)
 {
@@ -192,6 +203,28 @@ static void (*const exc[22])(void) = { rt_exc0, rt_exc1, rt_exc2, rt_exc3, rt_ex
 	rt_exc5, rt_exc6, rt_exc7, rt_exc8, rt_exc9, rt_exc10, rt_exc11, rt_exc12, rt_exc13,
 	rt_exc14, rt_exc15, rt_exc16, rt_exc17, rt_exc18, rt_exc19, rt_exc20, rt_exc21 };
 
+static uint32_t apic_id(void);
+
+/* Load the GDT and this vCPU's TSS (its descriptor made "available" again,
+ * as a vCPU taken down and up finds it busy). */
+static void tss_load(void)
+{
+	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } g = {
+		sizeof(gdt) - 1, (uint64_t)gdt };
+	uint32_t cpu = apic_id();
+
+	if (cpu >= RT_TSS_CPUS)
+		return;
+	uint64_t base = (uint64_t)&tss[cpu], lim = sizeof(struct tss) - 1;
+	tss[cpu].ist[0] = (uint64_t)(df_stack[cpu] + sizeof(df_stack[0]));
+	tss[cpu].iomap = sizeof(struct tss);
+	gdt[3 + 2 * cpu] = (lim & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+			   ((lim >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	gdt[4 + 2 * cpu] = base >> 32;
+	__asm__ __volatile__("lgdt %0" : : "m"(g));
+	__asm__ __volatile__("ltr %w0" : : "r"((uint16_t)(8 * (3 + 2 * cpu))));
+}
+
 static void idt_load(void)
 {
 	struct __attribute__((packed)) { uint16_t limit; uint64_t base; } d = {
@@ -199,7 +232,9 @@ static void idt_load(void)
 
 	for (int i = 0; i < 22; i++)
 		set_gate(i, exc[i]);
+	idt[8].ist = 1;
 	set_gate(RT_UPCALL_VECTOR, rt_upcall_stub);
+	tss_load();
 	__asm__ __volatile__("lidt %0" : : "m"(d));
 }
 
