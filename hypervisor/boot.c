@@ -74,28 +74,42 @@ int boot_elf(struct domain *d, const uint8_t *img, size_t len, uint64_t *entry,
 	return load_segments(d, img, len, eh, err, n);
 }
 
-/* Long mode, paging on, flat segments: the state every vCPU starts in. */
-int boot_vcpu_regs(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi)
+/* Long mode, paging on, flat code and data segments with g's selectors. */
+static int flat_sregs(struct vcpu *v, const struct boot_gdt *g)
 {
 	struct kvm_sregs s;
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		return -1;
-	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .selector = 0x8,
+	struct kvm_segment seg = { .base = 0, .limit = 0xffffffff, .selector = g->cs,
 		.present = 1, .type = 11, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1 };
 	s.cs = seg;
-	seg.type = 3; seg.selector = 0x10; seg.l = 0; seg.db = 1;
+	seg.type = 3; seg.selector = g->ds; seg.l = 0; seg.db = 1;
 	s.ds = s.es = s.fs = s.gs = s.ss = seg;
 	s.gdt.base = BOOT_GDT;
-	s.gdt.limit = 23;
+	s.gdt.limit = (uint16_t)(g->entries * 8 - 1);
 	s.cr3 = BOOT_PML4;
 	s.cr4 = 0x20 | 0x200 | 0x400;          /* PAE, OSFXSR, OSXMMEXCPT */
 	s.cr0 = 0x80000001 | 0x2 | 0x10 | 0x20; /* PG, PE, MP, ET, NE */
 	s.efer = 0x500;                        /* LME, LMA */
-	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
+	return ioctl(v->fd, KVM_SET_SREGS, &s);
+}
+
+int boot_vcpu_enter(struct vcpu *v, const struct boot_gdt *g, uint64_t rip, uint64_t rsp,
+		    uint64_t rsi)
+{
+	if (flat_sregs(v, g) < 0)
 		return -1;
 	struct kvm_regs r = { .rip = rip, .rsp = rsp, .rsi = rsi, .rflags = 2 };
 	return ioctl(v->fd, KVM_SET_REGS, &r);
+}
+
+/* The state every test guest's vCPU starts in, with page_tables()' GDT. */
+int boot_vcpu_regs(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi)
+{
+	static const struct boot_gdt gdt = { .cs = 0x08, .ds = 0x10, .entries = 3 };
+
+	return boot_vcpu_enter(v, &gdt, rip, rsp, rsi);
 }
 
 /* Read a whole file (kernel, initrd) into a malloc'd buffer. */

@@ -16,6 +16,16 @@
 
 int boot_elf(struct domain *d, const uint8_t *img, size_t len, uint64_t *entry,
 	     char *err, size_t n);
+/* Where the flat 64-bit code and data descriptors sit in the GDT at BOOT_GDT. */
+struct boot_gdt {
+	uint16_t cs, ds;     /* their selectors */
+	uint16_t entries;    /* descriptors in the GDT, the null one included */
+};
+/* Put v in long mode with paging on (BOOT_PML4), flat segments from g, and
+ * rip, rsp, rsi as given. */
+int boot_vcpu_enter(struct vcpu *v, const struct boot_gdt *g, uint64_t rip, uint64_t rsp,
+		    uint64_t rsi);
+/* boot_vcpu_enter with the GDT boot_elf() writes. */
 int boot_vcpu_regs(struct vcpu *v, uint64_t rip, uint64_t rsp, uint64_t rsi);
 uint8_t *boot_read_file(const char *path, size_t *len, char *err, size_t n);
 #endif

@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <asm/bootparam.h>
 #include <lamina/memory.h>
 #include "boot.h"
@@ -85,26 +84,9 @@ static bool overlaps(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 /* Long mode with the protocol's selectors; rsi = the zero page. */
 static int lx_vcpu_regs(struct vcpu *v, uint64_t rip)
 {
-	struct kvm_sregs s;
-	struct kvm_segment cs = { .base = 0, .limit = 0xffffffff, .selector = LX_BOOT_CS,
-		.present = 1, .type = 11, .dpl = 0, .db = 0, .s = 1, .l = 1, .g = 1 };
-	struct kvm_segment ds = { .base = 0, .limit = 0xffffffff, .selector = LX_BOOT_DS,
-		.present = 1, .type = 3, .dpl = 0, .db = 1, .s = 1, .l = 0, .g = 1 };
+	static const struct boot_gdt gdt = { .cs = LX_BOOT_CS, .ds = LX_BOOT_DS, .entries = 4 };
 
-	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
-		return -1;
-	s.cs = cs;
-	s.ds = s.es = s.fs = s.gs = s.ss = ds;
-	s.gdt.base = BOOT_GDT;
-	s.gdt.limit = 4 * 8 - 1;
-	s.cr3 = BOOT_PML4;
-	s.cr4 = 0x20 | 0x200 | 0x400;          /* PAE, OSFXSR, OSXMMEXCPT */
-	s.cr0 = 0x80000001 | 0x2 | 0x10 | 0x20; /* PG, PE, MP, ET, NE */
-	s.efer = 0x500;                        /* LME, LMA */
-	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
-		return -1;
-	struct kvm_regs r = { .rip = rip, .rsp = LX_STACK, .rsi = LX_ZERO_PAGE, .rflags = 2 };
-	return ioctl(v->fd, KVM_SET_REGS, &r);
+	return boot_vcpu_enter(v, &gdt, rip, LX_STACK, LX_ZERO_PAGE);
 }
 
 /* Place the initrd as high as it may go; returns its address or 0. */
