@@ -15,21 +15,6 @@ static unsigned me, peer;
 static char home[32];
 static struct xs_msg m;
 
-/* A path formatted into one of a few rotating buffers. */
-static const char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *P(const char *fmt, ...)
-{
-	static char buf[4][160];
-	static int i;
-	va_list ap;
-
-	i = (i + 1) % 4;
-	va_start(ap, fmt);
-	rt_vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
-	va_end(ap);
-	return buf[i];
-}
-
 /* Read path (no transaction) and compare with want; the read's result. */
 static int read_is(const char *path, const char *want)
 {
@@ -70,7 +55,7 @@ static void standard_keys(void)
 	payload_is(xs_req(LAMINA_STORE_GET_DOMAIN_PATH, 0, "123", 4, &m), "/local/domain/123", 18,
 		   "GET_DOMAIN_PATH of any domid");
 	read_is("domid", d);
-	read_is(P("%s/name", home), "store");
+	read_is(xs_fmt("%s/name", home), "store");
 	read_is("vcpus", "1");
 	read_is("memory/target", "16384");
 	read_is("memory/static-max", "16384");
@@ -91,7 +76,7 @@ static void basic_ops(void)
 
 	rt_expect(xs_write(0, "a/b/c", "hello"), 0, "WRITE creates missing parents");
 	read_is("a/b/c", "hello");
-	read_is(P("%s/a/b/c", home), "hello");
+	read_is(xs_fmt("%s/a/b/c", home), "hello");
 	read_is("a/b", "");
 	rt_expect(xs_write(0, "a/b/c", ""), 0, "WRITE an empty value");
 	read_is("a/b/c", "");
@@ -131,16 +116,16 @@ static void permissions(void)
 	rt_expect(xs_path_req(LAMINA_STORE_DIRECTORY, 0, "/local/domain", "", 0, NULL), -LAMINA_EACCES,
 		  "DIRECTORY /local/domain: EACCES (no listing other domains)");
 	rt_expect(xs_write(0, "/x", "1"), -LAMINA_EACCES, "WRITE below the root: EACCES");
-	rt_expect(xs_write(0, P("/local/domain/%u/x", peer), "1"), -LAMINA_EACCES,
+	rt_expect(xs_write(0, xs_fmt("/local/domain/%u/x", peer), "1"), -LAMINA_EACCES,
 		  "WRITE into another domain's home: EACCES");
 	rt_expect(xs_mkdir("/local/newdir"), -LAMINA_EACCES, "MKDIR below /local: EACCES");
 	rt_expect(xs_rm("/local"), -LAMINA_EACCES, "RM /local: EACCES");
 	rt_expect(xs_rm("/"), -LAMINA_EINVAL, "RM the root: EINVAL");
 	rt_expect(xs_write(0, "p", "v"), 0, "WRITE p");
-	payload_is(xs_path_req(LAMINA_STORE_GET_PERMS, 0, "p", "", 0, &m), P("n%u", me),
-		   (int)rt_strlen(P("n%u", me)) + 1, "a new node copies its parent's list");
-	rt_expect(xs_set_perms("p", P("b%u r0", me)), 0, "SET_PERMS by the owner");
-	const char *want = P("b%u r0 ", me);
+	payload_is(xs_path_req(LAMINA_STORE_GET_PERMS, 0, "p", "", 0, &m), xs_fmt("n%u", me),
+		   (int)rt_strlen(xs_fmt("n%u", me)) + 1, "a new node copies its parent's list");
+	rt_expect(xs_set_perms("p", xs_fmt("b%u r0", me)), 0, "SET_PERMS by the owner");
+	const char *want = xs_fmt("b%u r0 ", me);
 	int n = xs_path_req(LAMINA_STORE_GET_PERMS, 0, "p", "", 0, &m);
 	for (int i = 0; i < n; i++)
 		m.pl[i] = m.pl[i] ? m.pl[i] : ' ';
@@ -152,21 +137,23 @@ static void permissions(void)
 		  "SET_PERMS empty list: EINVAL");
 	rt_expect(xs_path_req(LAMINA_STORE_SET_PERMS, 0, "p", "r1", 2, NULL), -LAMINA_EINVAL,
 		  "SET_PERMS entry without its NUL: EINVAL");
-	rt_expect(xs_set_perms("nope", P("n%u", me)), -LAMINA_ENOENT, "SET_PERMS missing node: ENOENT");
-	rt_expect(xs_set_perms("/local/domain/0", P("n%u", me)), -LAMINA_EACCES,
+	rt_expect(xs_set_perms("nope", xs_fmt("n%u", me)), -LAMINA_ENOENT,
+		  "SET_PERMS missing node: ENOENT");
+	rt_expect(xs_set_perms("/local/domain/0", xs_fmt("n%u", me)), -LAMINA_EACCES,
 		  "SET_PERMS on a node of domain 0: EACCES");
 	/* give p away: the new owner's, no longer ours */
 	rt_expect(xs_write(0, "gift", "v"), 0, "WRITE gift");
-	rt_expect(xs_set_perms("gift", P("n%u", peer)), 0, "SET_PERMS hands the node to the peer");
+	rt_expect(xs_set_perms("gift", xs_fmt("n%u", peer)), 0, "SET_PERMS hands the node to the peer");
 	rt_expect(xs_write(0, "gift", "w"), -LAMINA_EACCES, "WRITE a node given away: EACCES");
 	rt_expect(xs_read(0, "gift", buf, 8), -LAMINA_EACCES, "READ a node given away: EACCES");
-	rt_expect(xs_set_perms("gift", P("n%u", me)), -LAMINA_EACCES, "SET_PERMS by a non-owner: EACCES");
+	rt_expect(xs_set_perms("gift", xs_fmt("n%u", me)), -LAMINA_EACCES,
+		  "SET_PERMS by a non-owner: EACCES");
 	rt_expect(xs_rm("gift"), -LAMINA_EACCES, "RM by a non-owner without 'w': EACCES");
 }
 
 static void watches(void)
 {
-	const char *abs = P("%s/w", home);
+	const char *abs = xs_fmt("%s/w", home);
 
 	rt_expect(xs_watch("w", "t1"), 0, "WATCH w");
 	rt_check(xs_event("w", "t1", 1000 * MS), "WATCH fires once at once, with the path as given");
@@ -180,8 +167,8 @@ static void watches(void)
 	rt_expect(xs_unwatch("w", "nope"), -LAMINA_ENOENT, "UNWATCH an unknown token: ENOENT");
 	rt_expect(xs_unwatch("w", "t1"), 0, "UNWATCH");
 	rt_expect(xs_unwatch("w", "t1"), -LAMINA_ENOENT, "UNWATCH twice: ENOENT");
-	rt_expect(xs_set_perms("w/x", P("n%u r0", me)), 0, "SET_PERMS w/x");
-	rt_check(xs_event(P("%s/x", abs), "abs", 1000 * MS), "a permission change fires");
+	rt_expect(xs_set_perms("w/x", xs_fmt("n%u r0", me)), 0, "SET_PERMS w/x");
+	rt_check(xs_event(xs_fmt("%s/x", abs), "abs", 1000 * MS), "a permission change fires");
 	rt_expect(xs_rm("w"), 0, "RM w");
 	rt_check(xs_event(abs, "abs", 1000 * MS), "removing the watched node fires");
 	rt_check(!xs_event("w", "t1", 100 * MS), "an unwatched watch is silent");
@@ -295,7 +282,7 @@ static const char *command(const char *name)
 	uint64_t until = rt_now() + XS_WAIT;
 
 	seq++;
-	rt_expect(xs_write(0, "shared/cmd", P("%u %s", seq, name)), 0, "WRITE shared/cmd");
+	rt_expect(xs_write(0, "shared/cmd", xs_fmt("%u %s", seq, name)), 0, "WRITE shared/cmd");
 	int wl = rt_snprintf(want, sizeof(want), "%u ", seq);
 	while (rt_now() < until) {
 		xs_event("shared/reply", "reply", 200 * MS);
@@ -313,25 +300,25 @@ static void pair(void)
 	rt_snprintf(ph, sizeof(ph), "/local/domain/%u", peer);
 	/* a directory the peer may use; its children copy its list */
 	rt_expect(xs_mkdir("shared"), 0, "MKDIR shared");
-	rt_expect(xs_set_perms("shared", P("n%u b%u", me, peer)), 0, "grant the peer shared/");
+	rt_expect(xs_set_perms("shared", xs_fmt("n%u b%u", me, peer)), 0, "grant the peer shared/");
 	rt_expect(xs_write(0, "shared/cmd", "0 none"), 0, "WRITE shared/cmd");
 	rt_expect(xs_write(0, "shared/reply", ""), 0, "WRITE shared/reply");
 	rt_expect(xs_write(0, "shared/counter", "0"), 0, "WRITE shared/counter");
 	rt_expect(xs_write(0, "shared/ro", "r"), 0, "WRITE shared/ro");
-	rt_expect(xs_set_perms("shared/ro", P("n%u r%u", me, peer)), 0, "shared/ro read-only for the peer");
+	rt_expect(xs_set_perms("shared/ro", xs_fmt("n%u r%u", me, peer)), 0, "shared/ro read-only for the peer");
 	rt_expect(xs_watch("shared/reply", "reply"), 0, "WATCH shared/reply");
 	rt_expect(xs_watch(ph, "peerhome"), 0, "WATCH the peer's home (not readable)");
 	xs_events_clear();
 	rt_expect(xs_write(0, "shared/ready", "1"), 0, "WRITE shared/ready");
 
 	rt_check(xs_streq(command("private"), "ok"), "the peer writes a private key");
-	rt_check(!xs_event(P("%s/private", ph), "peerhome", 300 * MS),
+	rt_check(!xs_event(xs_fmt("%s/private", ph), "peerhome", 300 * MS),
 		 "no event for a node this domain may not read");
-	rt_expect(xs_read(0, P("%s/private", ph), v, 8), -LAMINA_EACCES, "READ the peer's private key: EACCES");
+	rt_expect(xs_read(0, xs_fmt("%s/private", ph), v, 8), -LAMINA_EACCES, "READ the peer's private key: EACCES");
 	rt_check(xs_streq(command("public"), "ok"), "the peer writes a key readable by this domain");
-	rt_check(xs_event(P("%s/pub/k", ph), "peerhome", 1000 * MS), "the peer's readable key fires the watch");
-	read_is(P("%s/pub/k", ph), "hello");
-	rt_expect(xs_write(0, P("%s/pub/k", ph), "x"), -LAMINA_EACCES, "WRITE with only 'r': EACCES");
+	rt_check(xs_event(xs_fmt("%s/pub/k", ph), "peerhome", 1000 * MS), "the peer's readable key fires the watch");
+	read_is(xs_fmt("%s/pub/k", ph), "hello");
+	rt_expect(xs_write(0, xs_fmt("%s/pub/k", ph), "x"), -LAMINA_EACCES, "WRITE with only 'r': EACCES");
 	rt_check(xs_streq(command("create"), "ok"), "the peer creates a node in shared/");
 	rt_expect(xs_read(0, "shared/by-peer", v, 8), -LAMINA_EACCES,
 		  "a node the peer created is the peer's: EACCES for the parent's owner");
@@ -404,7 +391,7 @@ static void quota_nodes(void)
 	/* the domain owns its home and the 8 nodes written at creation, plus q */
 	rt_expect(xs_mkdir("q"), 0, "MKDIR q");
 	for (i = 0; !rc; i++)
-		rc = xs_write(0, P("q/%d", i), "v");
+		rc = xs_write(0, xs_fmt("q/%d", i), "v");
 	rt_expect(rc, -LAMINA_ENOSPC, "a write beyond the node quota: ENOSPC");
 	rt_expect(i - 1, LAMINA_STORE_QUOTA_NODES - 10, "nodes written before the quota (1000 in all)");
 	rt_expect(xs_write(0, "q/0", "rewrite"), 0, "rewriting an existing node needs no new node");

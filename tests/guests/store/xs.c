@@ -23,6 +23,19 @@ int xs_streq(const char *a, const char *b)
 	return n == rt_strlen(b) && !rt_memcmp(a, b, n);
 }
 
+const char *xs_fmt(const char *fmt, ...)
+{
+	static char buf[4][160];
+	static int i;
+	va_list ap;
+
+	i = (i + 1) % 4;
+	va_start(ap, fmt);
+	rt_vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
+	va_end(ap);
+	return buf[i];
+}
+
 void xs_init(void)
 {
 	struct lamina_add_to_physmap x = { .domid = LAMINA_DOMID_SELF,

@@ -55,4 +55,7 @@ int xs_event(const char *path, const char *token, uint64_t ns);
 /* Forget queued events; how many there were. */
 int xs_events_clear(void);
 int xs_streq(const char *a, const char *b);
+/* A path or value formatted into one of four rotating buffers: valid until
+ * the fourth call after. */
+const char *xs_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 #endif

@@ -16,34 +16,20 @@ const char test_title[] = "the store tester's peer";
 static unsigned me, tester;
 static char base[48];       /* the tester's shared/ */
 
-static const char *P(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static const char *P(const char *fmt, ...)
-{
-	static char buf[4][160];
-	static int i;
-	va_list ap;
-
-	i = (i + 1) % 4;
-	va_start(ap, fmt);
-	rt_vsnprintf(buf[i], sizeof(buf[i]), fmt, ap);
-	va_end(ap);
-	return buf[i];
-}
-
 /* Wait until the tester has written shared/ready and granted us shared/. */
 static void wait_ready(void)
 {
 	uint64_t until = rt_now() + WAIT;
 	char v[8];
 
-	if (xs_watch(P("%s/ready", base), "ready"))
+	if (xs_watch(xs_fmt("%s/ready", base), "ready"))
 		rt_fail("WATCH the tester's shared/ready");
-	while (xs_read(0, P("%s/ready", base), v, sizeof(v)) != 1) {
+	while (xs_read(0, xs_fmt("%s/ready", base), v, sizeof(v)) != 1) {
 		if (rt_now() > until)
 			rt_fail("the tester never wrote shared/ready");
-		xs_event(P("%s/ready", base), "ready", 1000 * MS);
+		xs_event(xs_fmt("%s/ready", base), "ready", 1000 * MS);
 	}
-	if (xs_watch(P("%s/cmd", base), "cmd"))
+	if (xs_watch(xs_fmt("%s/cmd", base), "cmd"))
 		rt_fail("WATCH the tester's shared/cmd");
 }
 
@@ -53,21 +39,21 @@ static const char *run(const char *name)
 	int rc = 0;
 
 	if (xs_streq(name, "private"))
-		rc = xs_write(0, P("/local/domain/%u/private", me), "secret");
+		rc = xs_write(0, xs_fmt("/local/domain/%u/private", me), "secret");
 	else if (xs_streq(name, "public")) {
-		if (!(rc = xs_mkdir("pub")) && !(rc = xs_set_perms("pub", P("n%u r%u", me, tester))))
+		if (!(rc = xs_mkdir("pub")) && !(rc = xs_set_perms("pub", xs_fmt("n%u r%u", me, tester))))
 			rc = xs_write(0, "pub/k", "hello");
 	} else if (xs_streq(name, "create"))
-		rc = xs_write(0, P("%s/by-peer", base), "x");
+		rc = xs_write(0, xs_fmt("%s/by-peer", base), "x");
 	else if (xs_streq(name, "readonly"))
-		rc = xs_write(0, P("%s/ro", base), "peer");
+		rc = xs_write(0, xs_fmt("%s/ro", base), "peer");
 	else if (xs_streq(name, "bump"))
-		rc = xs_write(0, P("%s/counter", base), "bumped");
+		rc = xs_write(0, xs_fmt("%s/counter", base), "bumped");
 	else if (xs_streq(name, "done"))
 		return "bye";
 	else
 		return "unknown";
-	return rc ? P("err %d", -rc) : "ok";
+	return rc ? xs_fmt("err %d", -rc) : "ok";
 }
 
 void test_main(void)
@@ -86,19 +72,19 @@ void test_main(void)
 		unsigned s = 0;
 		const char *name = cmd;
 		while (rt_now() < until) {
-			if (xs_read(0, P("%s/cmd", base), cmd, sizeof(cmd)) > 0) {
+			if (xs_read(0, xs_fmt("%s/cmd", base), cmd, sizeof(cmd)) > 0) {
 				for (s = 0, name = cmd; *name >= '0' && *name <= '9'; name++)
 					s = s * 10 + (unsigned)(*name - '0');
 				if (s != last && *name == ' ')
 					break;
 			}
-			xs_event(P("%s/cmd", base), "cmd", 1000 * MS);
+			xs_event(xs_fmt("%s/cmd", base), "cmd", 1000 * MS);
 		}
 		if (s == last)
 			rt_fail("no command from the tester");
 		last = s;
 		const char *answer = run(name + 1);
-		if (xs_write(0, P("%s/reply", base), P("%u %s", s, answer)))
+		if (xs_write(0, xs_fmt("%s/reply", base), xs_fmt("%u %s", s, answer)))
 			rt_fail("cannot answer the tester");
 		if (xs_streq(answer, "bye"))
 			rt_shutdown(LAMINA_SHUTDOWN_POWEROFF);
