@@ -141,6 +141,31 @@ void fake_dom_free(struct domain *d)
 	free(d);
 }
 
+/* ---- The two-domain fixture ---- */
+
+struct hv *hv;
+struct domain *d1, *d2;
+
+void two_doms(unsigned d1_frames)
+{
+	fake_reset();
+	hv = fake_hv();
+	d1 = fake_dom(hv, 1, d1_frames);
+	d2 = fake_dom(hv, 2, 64);
+}
+
+void two_doms_setup(void) { two_doms(64); }
+
+void two_doms_teardown(void)
+{
+	if (d2)
+		fake_dom_free(d2);
+	if (d1)
+		fake_dom_free(d1);
+	ck_assert_int_eq(fake.pages, 0);
+	free(hv);
+}
+
 /* ---- Guest side ---- */
 
 struct lamina_grant_entry *entry_of(struct domain *d, uint32_t ref)

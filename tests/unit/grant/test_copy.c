@@ -1,27 +1,7 @@
 // SPDX-License-Identifier: MIT
 // test_copy.c: unit tests of grant copy: each side a grant or local RAM, bounds, access, errors and pins released.
-#include <stdlib.h>
 #include <string.h>
 #include "tests.h"
-
-static struct hv *hv;
-static struct domain *d1, *d2;
-
-static void setup(void)
-{
-	fake_reset();
-	hv = fake_hv();
-	d1 = fake_dom(hv, 1, 64);
-	d2 = fake_dom(hv, 2, 64);
-}
-
-static void teardown(void)
-{
-	fake_dom_free(d2);
-	fake_dom_free(d1);
-	ck_assert_int_eq(fake.pages, 0);
-	free(hv);
-}
 
 static struct lamina_gnttab_copy_ptr gref(uint16_t dom, uint32_t ref, uint16_t off)
 {
@@ -162,7 +142,7 @@ TCase *tc_copy(void)
 {
 	TCase *tc = tcase_create("copy");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, two_doms_setup, two_doms_teardown);
 	tcase_add_test(tc, local_to_grant_and_back);
 	tcase_add_test(tc, grant_to_grant);
 	tcase_add_test(tc, copy_touches_only_its_bytes);

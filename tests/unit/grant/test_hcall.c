@@ -1,27 +1,10 @@
 // SPDX-License-Identifier: MIT
 // test_hcall.c: unit tests of hc_grant.c: decoding, counts and batch limits, per-element statuses, EFAULT and write-back undo.
-#include <stdlib.h>
 #include <string.h>
 #include "tests.h"
 
-static struct hv *hv;
-static struct domain *d1, *d2;
-
-static void setup(void)
-{
-	fake_reset();
-	hv = fake_hv();
-	d1 = fake_dom(hv, 1, 8);
-	d2 = fake_dom(hv, 2, 64);
-}
-
-static void teardown(void)
-{
-	fake_dom_free(d2);
-	fake_dom_free(d1);
-	ck_assert_int_eq(fake.pages, 0);
-	free(hv);
-}
+/* d1 with a limit of 8 frames, which setup_table_op runs into; d2 with 64. */
+static void setup(void) { two_doms(8); }
 
 START_TEST(unknown_command)
 {
@@ -223,7 +206,7 @@ TCase *tc_hcall(void)
 {
 	TCase *tc = tcase_create("hcall");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup, two_doms_teardown);
 	tcase_add_test(tc, unknown_command);
 	tcase_add_test(tc, setup_table_op);
 	tcase_add_test(tc, query_size_op);

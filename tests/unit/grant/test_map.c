@@ -1,31 +1,9 @@
 // SPDX-License-Identifier: MIT
 // test_map.c: unit tests of grant.c with fake domains: table setup, guest and host mappings, balloon interlock, teardown.
 #include <pthread.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include "tests.h"
-
-static struct hv *hv;
-static struct domain *d1, *d2;
-
-static void setup(void)
-{
-	fake_reset();
-	hv = fake_hv();
-	d1 = fake_dom(hv, 1, 64);
-	d2 = fake_dom(hv, 2, 64);
-}
-
-static void teardown(void)
-{
-	if (d2)
-		fake_dom_free(d2);
-	if (d1)
-		fake_dom_free(d1);
-	ck_assert_int_eq(fake.pages, 0);
-	free(hv);
-}
 
 START_TEST(new_table_has_one_frame)
 {
@@ -435,7 +413,7 @@ TCase *tc_map(void)
 	TCase *tc = tcase_create("map");
 
 	tcase_set_timeout(tc, 60);
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, two_doms_setup, two_doms_teardown);
 	tcase_add_test(tc, new_table_has_one_frame);
 	tcase_add_test(tc, domain_0_may_query_others);
 	tcase_add_test(tc, setup_grows_up_to_the_domain_limit);

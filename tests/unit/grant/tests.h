@@ -37,6 +37,15 @@ struct domain *fake_dom(struct hv *hv, uint16_t id, unsigned frames);
 /* Tear down as hv_destroy does: grants, then RAM. */
 void fake_dom_free(struct domain *d);
 
+/* The fixture of most cases: domains 1 (d1, a grant table of at most
+ * d1_frames frames) and 2 (d2, 64) on hv. A test that frees one of them
+ * itself sets it to NULL. */
+extern struct hv *hv;
+extern struct domain *d1, *d2;
+void two_doms(unsigned d1_frames);
+void two_doms_setup(void);          /* two_doms(64) */
+void two_doms_teardown(void);       /* frees both; no page may be left */
+
 /* Guest side of grant_table.h. */
 struct lamina_grant_entry *entry_of(struct domain *d, uint32_t ref);
 /* Publish a grant (domid, gfn, barrier, flags) in d's table. */
