@@ -11,7 +11,7 @@ CFLAGS := -std=$(CSTD) -Wall -Wextra -Werror -g $(OPT) -pthread -I$(TOP)/abi -I$
 	-I$(SRC) $(shell pkg-config --cflags check)
 LIBS := $(shell pkg-config --libs check) -pthread
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-DEPS := $(SRCS) $(wildcard $(SRC)/*.h $(TOP)/hypervisor/*.h $(TOP)/abi/lamina/*.h \
+DEPS := $(SRCS) $(wildcard $(SRC)/*.h $(SRC)/../*.h $(TOP)/hypervisor/*.h $(TOP)/abi/lamina/*.h \
 	$(TOP)/abi/lamina/io/*.h)
 
 .PHONY: all check-unit clean

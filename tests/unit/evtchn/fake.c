@@ -6,14 +6,17 @@
 #include <string.h>
 #include <lamina/errno.h>
 #include "fake.h"
-#include "gmem.h"
 #include "hcall.h"
 #include "kvm.h"
 #include "mem.h"
 
 struct fake_log fake;
 
-void fake_reset(void) { memset(&fake, 0, sizeof(fake)); }
+void fake_reset(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake_gmem_reset();
+}
 
 /* ---- Doubles ---- */
 
@@ -71,37 +74,7 @@ int kvm_ioeventfd(int vm, int efd, uint16_t port, uint32_t match, int deassign)
 	return 0;
 }
 
-/* Guest virtual addresses are host pointers here; the first page faults. */
-int gmem_read(struct vcpu *v, uint64_t va, void *buf, size_t len)
-{
-	(void)v;
-	if (va < 4096)
-		return -LAMINA_EFAULT;
-	memcpy(buf, (const void *)(uintptr_t)va, len);
-	return 0;
-}
-
-int gmem_write(struct vcpu *v, uint64_t va, const void *buf, size_t len)
-{
-	const char *p = (const char *)(uintptr_t)va;
-
-	(void)v;
-	if (va < 4096 || (p + len > (const char *)fake.ro_lo && p < (const char *)fake.ro_hi))
-		return -LAMINA_EFAULT;
-	memcpy((void *)(uintptr_t)va, buf, len);
-	return 0;
-}
-
 /* ---- Fake domains ---- */
-
-struct hv *fake_hv(void)
-{
-	struct hv *hv = calloc(1, sizeof(*hv));
-
-	ck_assert_ptr_nonnull(hv);
-	pthread_mutex_init(&hv->lock, NULL);
-	return hv;
-}
 
 void fake_hv_free(struct hv *hv) { free(hv); }
 

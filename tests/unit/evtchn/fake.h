@@ -8,6 +8,7 @@
 #include "evtchn.h"
 #include "hcall.h"
 #include "hv_int.h"
+#include "../fakes.h"
 
 #define FAKE_RAM (16 * 4096)
 #define FAKE_MAX_IOEV 64
@@ -20,12 +21,10 @@ struct fake_log {
 	bool ioev_fail;                         /* make kvm_ioeventfd() fail */
 	struct { int vm, efd; uint32_t match; } ioev[FAKE_MAX_IOEV];
 	int nr_ioev;                            /* registered ioeventfds */
-	const void *ro_lo, *ro_hi;              /* gmem_write() faults in [ro_lo, ro_hi) */
 };
 extern struct fake_log fake;
 
-void fake_reset(void);
-struct hv *fake_hv(void);
+void fake_reset(void);                  /* fake and fake_gmem */
 void fake_hv_free(struct hv *hv);
 /* A guest with its table (ck_assert that evt_domain_init succeeded). */
 struct domain *fake_dom(struct hv *hv, uint16_t id, int vcpus, unsigned evtchns);

@@ -75,8 +75,8 @@ START_TEST(alloc_unbound_errors)
 	fill(C, 4);
 	ck_assert_int_eq(alloc_unbound(C, LAMINA_DOMID_SELF, 1), -LAMINA_ENOSPC);
 	/* OUT not writable: -EFAULT, and the port is not leaked. */
-	fake.ro_lo = &op;
-	fake.ro_hi = &op + 1;
+	fake_gmem.ro_lo = &op;
+	fake_gmem.ro_hi = &op + 1;
 	ck_assert_int_eq(eop(A, 0, LAMINA_EVTCHNOP_ALLOC_UNBOUND, &op), -LAMINA_EFAULT);
 	ck_assert_int_eq(status_of(A, LAMINA_DOMID_SELF, 1, &st), 0);
 	ck_assert_uint_eq(st.status, LAMINA_EVTCHNSTAT_CLOSED);
@@ -161,8 +161,8 @@ START_TEST(bind_interdomain_errors)
 	/* -EFAULT on the OUT field: the local port is closed again, the remote
 	 * one is unbound for the caller again, so the caller can retry. */
 	struct lamina_evtchn_bind_interdomain ro = { .remote_dom = 2, .remote_port = (uint32_t)for_c };
-	fake.ro_lo = &ro.local_port;
-	fake.ro_hi = &ro + 1;
+	fake_gmem.ro_lo = &ro.local_port;
+	fake_gmem.ro_hi = &ro + 1;
 	ck_assert_int_eq(eop(C, 0, LAMINA_EVTCHNOP_CLOSE, &(struct lamina_evtchn_port){ 4 }), 0);
 	ck_assert_int_eq(eop(C, 0, LAMINA_EVTCHNOP_BIND_INTERDOMAIN, &ro), -LAMINA_EFAULT);
 	ck_assert_int_eq(status_of(C, LAMINA_DOMID_SELF, 4, &st), 0);
@@ -320,8 +320,8 @@ START_TEST(status_errors)
 	ck_assert_int_eq(eop(A, 0, LAMINA_EVTCHNOP_STATUS, &st), -LAMINA_EINVAL);
 	memset(&ro, 0, sizeof(ro));
 	ro.dom = LAMINA_DOMID_SELF;
-	fake.ro_lo = &ro.status;
-	fake.ro_hi = &ro + 1;
+	fake_gmem.ro_lo = &ro.status;
+	fake_gmem.ro_hi = &ro + 1;
 	ck_assert_int_eq(eop(A, 0, LAMINA_EVTCHNOP_STATUS, &ro), -LAMINA_EFAULT);
 }
 END_TEST

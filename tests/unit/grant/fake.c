@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "gmem.h"
 #include "kvm.h"
 #include "mem.h"
 #include "physmap.h"
@@ -11,7 +10,11 @@
 
 struct fake_log fake;
 
-void fake_reset(void) { memset(&fake, 0, sizeof(fake)); }
+void fake_reset(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake_gmem_reset();
+}
 
 /* ---- Doubles ---- */
 
@@ -75,41 +78,7 @@ void physmap_remove(struct domain *d, struct physmap_ent *e)
 	e->used = false;
 }
 
-/* Guest virtual addresses are host pointers; the first page and
- * [bad_lo, bad_hi) fault, and writes also fault in [ro_lo, ro_hi). */
-static bool in(uint64_t va, size_t len, const void *lo, const void *hi)
-{
-	return va + len > (uint64_t)(uintptr_t)lo && va < (uint64_t)(uintptr_t)hi;
-}
-
-int gmem_read(struct vcpu *v, uint64_t va, void *buf, size_t len)
-{
-	(void)v;
-	if (va < 4096 || in(va, len, fake.bad_lo, fake.bad_hi))
-		return -LAMINA_EFAULT;
-	memcpy(buf, (const void *)(uintptr_t)va, len);
-	return 0;
-}
-
-int gmem_write(struct vcpu *v, uint64_t va, const void *buf, size_t len)
-{
-	(void)v;
-	if (va < 4096 || in(va, len, fake.bad_lo, fake.bad_hi) || in(va, len, fake.ro_lo, fake.ro_hi))
-		return -LAMINA_EFAULT;
-	memcpy((void *)(uintptr_t)va, buf, len);
-	return 0;
-}
-
 /* ---- Fake domains ---- */
-
-struct hv *fake_hv(void)
-{
-	struct hv *hv = calloc(1, sizeof(*hv));
-
-	ck_assert_ptr_nonnull(hv);
-	pthread_mutex_init(&hv->lock, NULL);
-	return hv;
-}
 
 struct domain *fake_dom(struct hv *hv, uint16_t id, unsigned frames)
 {

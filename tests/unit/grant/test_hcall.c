@@ -62,8 +62,8 @@ START_TEST(query_size_op)
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 1), -LAMINA_EINVAL);
 	q.pad = 0;
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, (void *)100, 1), -LAMINA_EFAULT);
-	fake.ro_lo = &q;
-	fake.ro_hi = &q + 1;
+	fake_gmem.ro_lo = &q;
+	fake_gmem.ro_hi = &q + 1;
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_QUERY_SIZE, &q, 1), -LAMINA_EFAULT);
 }
 END_TEST
@@ -150,8 +150,8 @@ START_TEST(efault_stops_after_the_done_elements)
 	publish(d1, 1, 2, 300, LAMINA_GTF_PERMIT_ACCESS);
 	for (int i = 0; i < 3; i++)
 		m[i] = (struct lamina_gnttab_map){ .gpa = HOLE(i), .ref = 1, .dom = 1, .status = 99 };
-	fake.bad_lo = &m[2];
-	fake.bad_hi = &m[3];
+	fake_gmem.bad_lo = &m[2];
+	fake_gmem.bad_hi = &m[3];
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_MAP_GRANT_REF, m, 3), -LAMINA_EFAULT);
 	ck_assert_int_eq(m[0].status, 0);
 	ck_assert_int_eq(m[1].status, 0);
@@ -169,8 +169,8 @@ START_TEST(map_whose_status_cannot_be_written_is_undone)
 	static struct lamina_gnttab_map m = { .gpa = HOLE(1), .ref = 1, .dom = 1 };
 
 	publish(d1, 1, 2, 300, LAMINA_GTF_PERMIT_ACCESS);
-	fake.ro_lo = &m;
-	fake.ro_hi = &m + 1;
+	fake_gmem.ro_lo = &m;
+	fake_gmem.ro_hi = &m + 1;
 	ck_assert_int_eq(gop(d2, LAMINA_GNTTABOP_MAP_GRANT_REF, &m, 1), -LAMINA_EFAULT);
 	ck_assert_ptr_null(pm_page(d2, HOLE(1), NULL));
 	ck_assert_uint_eq(flags_of(entry_of(d1, 1)), LAMINA_GTF_PERMIT_ACCESS);

@@ -11,6 +11,7 @@
 #include "hcall.h"
 #include "hv_int.h"
 #include "mem.h"
+#include "../fakes.h"
 
 #ifndef NAME_SUFFIX
 #define NAME_SUFFIX ""
@@ -25,13 +26,10 @@ struct fake_log {
 	bool page_fail;                    /* make hv_page_alloc() fail */
 	bool threads;                      /* other threads run: skip lock-held checks */
 	uint32_t pm_flags[HV_MAX_DOMS][PHYSMAP_MAX];   /* flags physmap_add_flags() got */
-	const void *bad_lo, *bad_hi;       /* gmem_read/write fault in [bad_lo, bad_hi) */
-	const void *ro_lo, *ro_hi;         /* gmem_write faults in [ro_lo, ro_hi) */
 };
 extern struct fake_log fake;
 
-void fake_reset(void);
-struct hv *fake_hv(void);
+void fake_reset(void);             /* fake and fake_gmem */
 /* A guest with memfd RAM (FAKE_RAM) and a grant table of at most frames frames. */
 struct domain *fake_dom(struct hv *hv, uint16_t id, unsigned frames);
 /* Tear down as hv_destroy does: grants, then RAM. */
