@@ -9,15 +9,7 @@ if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
   done
   exit 0
 fi
-# Steps that only just started working (they failed one run before they
-# passed): they still run and a pass is a PASS, but a failure is reported as
-# a SKIP that names it a known failure, until they have passed repeatedly.
-known_broken=" clock-drift balloon poweroff "
-res() {
-  if [ "$1" = FAIL ] && [ "${known_broken#* $2 }" != "$known_broken" ]; then
-    echo "RESULT SKIP e2e/linux-$2: known failure, not done yet (issue 5): ${3:-}"
-  else echo "RESULT $1 e2e/linux-$2${3:+: $3}"; fi
-}
+res() { echo "RESULT $1 e2e/linux-$2${3:+: $3}"; }
 # a value "key=value" from the first "@T ... key=value" line
 tval() { sed -n "s/.*| @T .*$1=\([^ ]*\).*/\1/p" "$out" | head -n 1; }
 

@@ -1,0 +1,57 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# linux-bench.sh: Linux on Lamina vs the same source under QEMU microvm + virtio (boot to init), and OS latencies vs native.
+# Runs from the bench payload (natively or in the testbed; see tools/bench) and prints one @R line per measurement:
+#   @R boot <vmm> <round> <ms>        time from starting the VMM to init's first line
+#   @R lat <where> <round> <k=v ...>  tests/bench/lat.c's numbers; where = native, qemu, lamina, or
+#                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X)
+rounds=${LAMINA_BENCH_ROUNDS:-5} lat_rounds=${LAMINA_LAT_ROUNDS:-3} scale=${LAMINA_LAT_SCALE:-1} vcpus=2
+qemu_common="-nodefaults -no-user-config -display none -no-reboot -L share/qemu
+  -cpu host -smp $vcpus -device virtio-serial-device -chardev stdio,id=con -device virtconsole,chardev=con
+  -M microvm,accel=kvm,acpi=off,pic=off,pit=off,rtc=off,isa-serial=off,x-option-roms=off"
+die() { echo "linux-bench: $*"; exit 1; }
+
+# The two VMMs, each booting the boot-time initramfs (PID 1 prints @BOOT-INIT).
+boot_lamina() {
+  boottime @BOOT-INIT 300 lamina-hv -m 256 -c $vcpus -i boot.cpio -a "console=hvc0 quiet" guest/bzImage
+}
+boot_qemu() {
+  boottime @BOOT-INIT 300 qemu-system-x86_64 $qemu_common -m 256 -kernel guest/bzImage-plain \
+    -initrd boot.cpio -append "console=hvc0 quiet reboot=t"
+}
+# lat inside a guest: the rootfs with /lamina/run.sh appended runs it and prints @LAT-DONE.
+lat_lamina() { # [PV features to switch off, e.g. idle,ipi]
+  boottime -o /tmp/lat.out @LAT-DONE 1800 lamina-hv -m 512 -c $vcpus -i lat-rootfs.cpio \
+    -a "console=hvc0 quiet${1:+ lamina.nopv=$1}" guest/bzImage >/dev/null &&
+    grep '^@LAT ' /tmp/lat.out | tr -d '\r'
+}
+# Lamina with PV features off (lamina.nopv=), to show what each one does
+lat_lamina_noidle() { lat_lamina idle; }
+lat_lamina_noipi() { lat_lamina ipi; }
+lat_qemu() {
+  boottime -o /tmp/lat.out @LAT-DONE 1800 qemu-system-x86_64 $qemu_common -m 512 \
+    -kernel guest/bzImage-plain -initrd lat-rootfs.cpio -append "console=hvc0 quiet reboot=t" \
+    >/dev/null && grep '^@LAT ' /tmp/lat.out | tr -d '\r'
+}
+lat_native() { lat -s "$scale"; }
+
+[ -c /dev/kvm ] || die "no /dev/kvm"
+for f in guest/bzImage guest/bzImage-plain boot.cpio lat-rootfs.cpio; do
+  [ -f "$f" ] || die "$f missing from the payload"
+done
+echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $scale); $vcpus vCPUs"
+for r in $(seq 1 "$rounds"); do
+  for vmm in lamina qemu; do
+    v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p')
+    [ -n "$v" ] || die "boot on $vmm printed no time (round $r)"
+    echo "@R boot $vmm $r $v"
+  done
+done
+for r in $(seq 1 "$lat_rounds"); do
+  for where in native lamina lamina_noidle lamina_noipi qemu; do
+    v=$(lat_$where | sed -n 's/^@LAT //p')
+    [ -n "$v" ] || die "lat on $where printed nothing (round $r)"
+    echo "@R lat $where $r $v"
+  done
+done
+echo "linux-bench: done"
