@@ -13,10 +13,10 @@ die() { echo "linux-bench: $*"; exit 1; }
 
 # The two VMMs, each booting the boot-time initramfs (PID 1 prints @BOOT-INIT).
 boot_lamina() {
-  boottime @BOOT-INIT 300 lamina-hv -m 256 -c $vcpus -i boot.cpio -a "console=hvc0 quiet" guest/bzImage
+  boottime -o /tmp/boot.out @BOOT-INIT 300 lamina-hv -m 256 -c $vcpus -i boot.cpio -a "console=hvc0 quiet" guest/bzImage
 }
 boot_qemu() {
-  boottime @BOOT-INIT 300 qemu-system-x86_64 $qemu_common -m 256 -kernel guest/bzImage-plain \
+  boottime -o /tmp/boot.out @BOOT-INIT 300 qemu-system-x86_64 $qemu_common -m 256 -kernel guest/bzImage-plain \
     -initrd boot.cpio -append "console=hvc0 quiet reboot=t"
 }
 # lat inside a guest: the rootfs with /lamina/run.sh appended runs it and prints @LAT-DONE.
@@ -43,14 +43,14 @@ echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $s
 for r in $(seq 1 "$rounds"); do
   for vmm in lamina qemu; do
     v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p')
-    [ -n "$v" ] || die "boot on $vmm printed no time (round $r)"
+    [ -n "$v" ] || { tail -n 30 /tmp/boot.out; die "boot on $vmm printed no time (round $r)"; }
     echo "@R boot $vmm $r $v"
   done
 done
 for r in $(seq 1 "$lat_rounds"); do
   for where in native lamina lamina_noidle lamina_noipi qemu; do
     v=$(lat_$where | sed -n 's/^@LAT //p')
-    [ -n "$v" ] || die "lat on $where printed nothing (round $r)"
+    [ -n "$v" ] || { tail -n 30 /tmp/lat.out; die "lat on $where printed nothing (round $r)"; }
     echo "@R lat $where $r $v"
   done
 done
