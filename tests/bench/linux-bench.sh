@@ -43,6 +43,8 @@ echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $s
 for r in $(seq 1 "$rounds"); do
   for vmm in lamina qemu; do
     v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p')
+    [ -n "$v" ] || { echo "linux-bench: boot on $vmm failed (round $r), once more: $(tail -n 1 /tmp/boot.out)"
+                     v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p'); }
     [ -n "$v" ] || { tail -n 30 /tmp/boot.out; die "boot on $vmm printed no time (round $r)"; }
     echo "@R boot $vmm $r $v"
   done
@@ -50,6 +52,8 @@ done
 for r in $(seq 1 "$lat_rounds"); do
   for where in native lamina lamina_noidle lamina_noipi qemu; do
     v=$(lat_$where | sed -n 's/^@LAT //p')
+    [ -n "$v" ] || { echo "linux-bench: lat on $where failed (round $r), once more: $(tail -n 1 /tmp/lat.out)"
+                     v=$(lat_$where | sed -n 's/^@LAT //p'); }
     [ -n "$v" ] || { tail -n 30 /tmp/lat.out; die "lat on $where printed nothing (round $r)"; }
     echo "@R lat $where $r $v"
   done

@@ -13,10 +13,20 @@ res() { echo "RESULT $1 e2e/linux-$2${3:+: $3}"; }
 # a value "key=value" from the first "@T ... key=value" line
 tval() { sed -n "s/.*| @T .*$1=\([^ ]*\).*/\1/p" "$out" | head -n 1; }
 
+# A run whose domain ended in a vCPU triple fault is run once more, and says
+# so: the Linux guest triple-faults in the emulated testbed now and then
+# (about one boot in ten there, cause not yet found; issue 5 notes).
+again_if_triple_fault() { # name output command...
+  n=$1 o=$2; shift 2
+  "$@" > "$o" 2>&1
+  grep -q '^END crash: vCPU [0-9]* triple-faulted' "$o" || return 0
+  echo "RESULT SKIP e2e/linux-$n-first-run: $(grep -m1 '^END crash' "$o" | cut -c5-); ran it again"
+  "$@" > "$o" 2>&1
+}
+
 # 1. One boot: type the test at the shell prompt, which ends with poweroff.
-timeout -s KILL 900 $run -m 512 -c 2 -t 800 -i "$rd" -T e2e/linux_boot.guest \
-  -e 'tty; sh /lamina/test.sh' \
-  "$k" > "$out" 2>&1
+again_if_triple_fault boot "$out" timeout -s KILL 900 $run -m 512 -c 2 -t 800 -i "$rd" \
+  -T e2e/linux_boot.guest -e 'tty; sh /lamina/test.sh' "$k"
 grep -E '@T|HOST|END|Lamina|lamina|Kernel panic|BUG|WARNING|Oops' "$out" | grep -v '@I ' | sed 's/^/  linux| /' | tail -n 60
 
 grep -q 'HOST typing' "$out" && grep -q '| /dev/hvc0' "$out" && grep -q 'SHELL-OK' "$out" &&
@@ -98,8 +108,8 @@ grep -q '^END poweroff$' "$out" && grep -q '@T done' "$out" && res PASS poweroff
 # 2. reboot ends the domain with reason reboot; the harness starts it again,
 #    and a forced panic ends that boot as crashed.
 out=/tmp/linux_reboot.out
-timeout -s KILL 600 $run -m 512 -c 2 -t 250 -i "$rd" -s e2e/linux_reboot.guest -r e2e/linux_panic.guest \
-  "$k" > "$out" 2>&1
+again_if_triple_fault reboot "$out" timeout -s KILL 600 $run -m 512 -c 2 -t 250 -i "$rd" \
+  -s e2e/linux_reboot.guest -r e2e/linux_panic.guest "$k"
 grep -E '@T|@D|HOST|END|Kernel panic' "$out" | sed 's/^/  linux| /' | tail -n 40
 ends=$(grep '^END' "$out" | tr '\n' ';')
 sus=$(tval suspend) on0=$(tval online-before) on1=$(tval online-after)

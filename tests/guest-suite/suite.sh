@@ -45,6 +45,14 @@ for args in guests/*.args; do
   log=/tmp/$name.log
   timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1
   rc=$?
+  # A vCPU that triple-faults where no test asked for it: seen about once in
+  # a few hundred guest runs in the emulated testbed, cause not yet found
+  # (issue 5 notes). Say so, and run the test once more.
+  if [ "$name" != triplefault ] && grep -q 'triple-faulted' "$log"; then
+    echo "RESULT SKIP guest/$name-first-run: $(grep -m1 -o 'domain [0-9]* ([^)]*) ended: crash: vCPU [0-9]* triple-faulted.*' "$log"); ran it again"
+    timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1
+    rc=$?
+  fi
   grep -vE -e '^(\[[^]]*\] )?  ok:' -e '^(\[[^]]*\] )? *$' "$log" | sed "s/^/  $name| /" | tail -n 40
   if [ -f "guests/$name.expect" ]; then expected "$name" "$log"
   else verdict "$name" "$log" "$rc" "$doms"; fi > /tmp/verdict
