@@ -28,6 +28,12 @@ struct vcpu {
 	bool up;                    /* runs guest code (d->lock); vcpu_op up/down */
 	bool ever_ran;              /* has had a context (d->lock) */
 	bool parked;                /* waiting in may_run() (d->lock) */
+	/* vcpu_op UP with a context: the state this vCPU's own thread loads
+	 * into KVM before it next runs (KVM wants a vCPU's ioctls from the
+	 * thread that runs it). (d->lock) */
+	bool start_pending;
+	struct kvm_sregs start_sregs;
+	struct kvm_regs start_regs;
 	void *affinity;             /* cpu_set_t from hv_vcpu_pin, or NULL (d->lock) */
 	uint64_t runstate_gpa;      /* registered runstate area or 0 (d->lock) */
 	int irq_efd;                /* irqfd that raises this vCPU's upcall vector */

@@ -15,7 +15,8 @@
 #include "vcpu.h"
 
 
-/* Start `t` at ctx, with the caller's control registers and segments. */
+/* Prepare t's start at ctx, with the caller's control registers and
+ * segments; t's own thread loads it (vcpu_load_start). d->lock not held. */
 static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
 	struct lamina_vcpu_up c;
@@ -23,7 +24,9 @@ static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
 
 	if (gmem_read(v, arg, &c, sizeof(c)))
 		return -LAMINA_EFAULT;
-	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+	if ((c.cr3 & ~0xfffull) >= v->d->ram_bytes)   /* KVM would refuse it later */
+		return -LAMINA_EINVAL;
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)   /* the caller's own vCPU */
 		return -LAMINA_EINVAL;
 	s.cr3 = c.cr3;
 	s.fs.base = s.gs.base = 0;
@@ -33,13 +36,12 @@ static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
 	s.tr.present = 1;
 	memset(s.interrupt_bitmap, 0, sizeof(s.interrupt_bitmap));
 	struct kvm_regs r = { .rip = c.rip, .rsp = c.rsp, .rdi = c.rdi, .rflags = 2 };
-	/* With the in-kernel LAPIC a vCPU other than 0 starts waiting for
-	 * INIT/SIPI; make it runnable so KVM_RUN executes the context. */
-	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	if (ioctl(t->fd, KVM_SET_SREGS, &s) < 0 || ioctl(t->fd, KVM_SET_REGS, &r) < 0 ||
-	    ioctl(t->fd, KVM_SET_MP_STATE, &mp) < 0)
-		return -LAMINA_EINVAL;
+	pthread_mutex_lock(&v->d->lock);
+	t->start_sregs = s;
+	t->start_regs = r;
+	t->start_pending = true;
 	t->ever_ran = true;
+	pthread_mutex_unlock(&v->d->lock);
 	return 0;
 }
 
