@@ -40,22 +40,20 @@ for f in guest/bzImage guest/bzImage-plain boot.cpio lat-rootfs.cpio; do
   [ -f "$f" ] || die "$f missing from the payload"
 done
 echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $scale); $vcpus vCPUs"
+# One measurement (kind boot or lat, on where), once more if it fails;
+# prints its "@R" line or ends the run.
+measure() { # kind where round
+  case "$1" in boot) pat='s/^@BOOT ms=//p' ;; *) pat='s/^@LAT //p' ;; esac
+  v=$("$1_$2" | sed -n "$pat")
+  [ -n "$v" ] || { echo "linux-bench: $1 on $2 failed (round $3), once more: $(tail -n 1 "/tmp/$1.out")"
+                   v=$("$1_$2" | sed -n "$pat"); }
+  [ -n "$v" ] || { tail -n 30 "/tmp/$1.out"; die "$1 on $2 printed nothing (round $3)"; }
+  echo "@R $1 $2 $3 $v"
+}
 for r in $(seq 1 "$rounds"); do
-  for vmm in lamina qemu; do
-    v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p')
-    [ -n "$v" ] || { echo "linux-bench: boot on $vmm failed (round $r), once more: $(tail -n 1 /tmp/boot.out)"
-                     v=$(boot_$vmm | sed -n 's/^@BOOT ms=//p'); }
-    [ -n "$v" ] || { tail -n 30 /tmp/boot.out; die "boot on $vmm printed no time (round $r)"; }
-    echo "@R boot $vmm $r $v"
-  done
+  for vmm in lamina qemu; do measure boot "$vmm" "$r"; done
 done
 for r in $(seq 1 "$lat_rounds"); do
-  for where in native lamina lamina_noidle lamina_noipi qemu; do
-    v=$(lat_$where | sed -n 's/^@LAT //p')
-    [ -n "$v" ] || { echo "linux-bench: lat on $where failed (round $r), once more: $(tail -n 1 /tmp/lat.out)"
-                     v=$(lat_$where | sed -n 's/^@LAT //p'); }
-    [ -n "$v" ] || { tail -n 30 /tmp/lat.out; die "lat on $where printed nothing (round $r)"; }
-    echo "@R lat $where $r $v"
-  done
+  for where in native lamina lamina_noidle lamina_noipi qemu; do measure lat "$where" "$r"; done
 done
 echo "linux-bench: done"
