@@ -16,7 +16,7 @@
 
 
 /* Prepare t's start at ctx, with the caller's control registers and
- * segments; t's own thread loads it (vcpu_load_start). d->lock not held. */
+ * segments; t's own thread loads it (vcpu.c, load_start). d->lock not held. */
 static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
 	struct lamina_vcpu_up c;

@@ -37,25 +37,14 @@ void vcpu_kick_out(struct vcpu *v)
 	pthread_kill(v->thread, SIG_KICK);
 }
 
-/* Wait while the domain is paused or this vCPU is down; false once it is over. */
-/* On v's own thread: load the start state vcpu_op UP left. With the
+/* On v's own thread: load a start state vcpu_op UP left. With the
  * in-kernel LAPIC a vCPU other than 0 waits for INIT/SIPI; make it
  * runnable so KVM_RUN executes the context. False if KVM refused it. */
-static bool load_start(struct vcpu *v)
+static bool load_start(struct vcpu *v, const struct kvm_sregs *s, const struct kvm_regs *r)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
-	struct kvm_sregs s;
-	struct kvm_regs r;
 
-	pthread_mutex_lock(&v->d->lock);
-	bool pending = v->start_pending;
-	v->start_pending = false;
-	s = v->start_sregs;
-	r = v->start_regs;
-	pthread_mutex_unlock(&v->d->lock);
-	if (!pending)
-		return true;
-	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0 || ioctl(v->fd, KVM_SET_REGS, &r) < 0 ||
+	if (ioctl(v->fd, KVM_SET_SREGS, s) < 0 || ioctl(v->fd, KVM_SET_REGS, r) < 0 ||
 	    ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
 		dom_crash(v->d, "vCPU %d: KVM refused the vcpu_op UP context: %s", v->id,
 			  strerror(errno));
@@ -64,6 +53,7 @@ static bool load_start(struct vcpu *v)
 	return true;
 }
 
+/* Wait while the domain is paused or this vCPU is down; false once it is over. */
 static bool may_run(struct vcpu *v)
 {
 	struct domain *d = v->d;
@@ -83,9 +73,17 @@ static bool may_run(struct vcpu *v)
 	v->parked = false;
 	ok = d->state == HV_DOM_RUNNING;
 	v->run->immediate_exit = 0;
+	bool start = ok && v->start_pending;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	if (start) {   /* rare: copy it out, load it unlocked */
+		s = v->start_sregs;
+		r = v->start_regs;
+		v->start_pending = false;
+	}
 	pthread_mutex_unlock(&d->lock);
-	if (ok)
-		ok = load_start(v);
+	if (start)
+		ok = load_start(v, &s, &r);
 	if (ok)
 		runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return ok;
