@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <linux/kvm.h>
 #include "hv.h"
 
@@ -43,6 +44,9 @@ struct vcpu {
 	int64_t timer_deadline;     /* set_timer_op, PV-clock ns, 0 = off (d->lock) */
 	int64_t periodic_ns;        /* vcpu_op periodic timer period, 0 = off (d->lock) */
 	int64_t periodic_next;      /* (d->lock) */
+	timer_t ptimer;             /* signals this thread at the next deadline (vCPU thread) */
+	bool ptimer_ok;             /* ptimer exists (vCPU thread) */
+	int64_t ptimer_at;          /* PV ns ptimer is armed for, 0 = disarmed (vCPU thread) */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
 	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
 	pthread_mutex_t clk_lock;   /* guards the PV-clock fields below */

@@ -17,31 +17,38 @@ static bool dom_live(struct domain *d)
 	return d->state == HV_DOM_RUNNING || d->state == HV_DOM_PAUSED;
 }
 
-/* Sleep on d->wake until PV-clock time `until` (0 = no limit). d->lock held. */
-static bool wait_until(struct domain *d, int64_t until)
+/* Sleep on d->wake until PV-clock time `until` (0 = no limit), or a wakeup. d->lock held. */
+static void wait_until(struct domain *d, int64_t until)
 {
 	if (!until) {
 		pthread_cond_wait(&d->wake, &d->lock);
-		return true;
+		return;
 	}
-	if (dom_time_ns(d) >= until)
-		return false;
 	int64_t abs = until > INT64_MAX - d->boot_ns ? INT64_MAX : until + d->boot_ns;
 	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
 	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+}
+
+/* Fire v's due timers from its own thread while it sleeps here: true if
+ * one fired. d->lock held, dropped while the event is raised. */
+static bool fire_due(struct vcpu *v)
+{
+	if (!timer_take_due(v, dom_time_ns(v->d)))
+		return false;
+	pthread_mutex_unlock(&v->d->lock);
+	evt_raise_virq(v->d, v->id, LAMINA_VIRQ_TIMER);
+	pthread_mutex_lock(&v->d->lock);
 	return true;
 }
 
-/* When v's next timer (one-shot or periodic) fires, or 0 if none. d->lock held. */
-static int64_t timer_next(struct vcpu *v)
+/* The earlier of two PV times, where 0 means "never". */
+static int64_t earlier(int64_t a, int64_t b)
 {
-	int64_t t = v->timer_deadline;
-
-	if (v->periodic_ns && (!t || v->periodic_next < t))
-		t = v->periodic_next;
-	return t;
+	return !a ? b : !b ? a : a < b ? a : b;
 }
 
+/* Until an event is pending for v, or one of its timers fires (whether or
+ * not the guest bound VIRQ_TIMER: timer.h). */
 static int64_t sched_block(struct vcpu *v)
 {
 	struct lamina_vcpu_info *vi = evt_vcpu_info(v);
@@ -51,18 +58,8 @@ static int64_t sched_block(struct vcpu *v)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
-	/* The vCPU's timers end the block when they fire, whether or not the
-	 * guest bound VIRQ_TIMER (timer.h). The timer thread clears a fired
-	 * one-shot deadline, so remember the one armed on entry; a deadline
-	 * re-armed during the block replaces it. */
-	int64_t until = timer_next(v);
-	while (dom_live(d) && !evt_upcall_pending(v)) {
-		int64_t t = timer_next(v);
-		if (t && (!until || t < until || v->timer_deadline))
-			until = t;
-		if (!wait_until(d, until))
-			break;
-	}
+	while (dom_live(d) && !evt_upcall_pending(v) && !fire_due(v))
+		wait_until(d, timer_next(v));
 	pthread_mutex_unlock(&d->lock);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return 0;
@@ -95,13 +92,18 @@ static int64_t sched_poll(struct vcpu *v, uint64_t arg)
 		return -LAMINA_EINVAL;
 	if (gmem_read(v, sp.ports, ports, sp.nr_ports * sizeof(ports[0])))
 		return -LAMINA_EFAULT;
+	int64_t timeout = sp.timeout > INT64_MAX ? INT64_MAX : (int64_t)sp.timeout;
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
-	while ((r = any_pending(d, ports, sp.nr_ports)) == 0 && dom_live(d))
-		if (!wait_until(d, sp.timeout > INT64_MAX ? INT64_MAX : (int64_t)sp.timeout)) {
+	while ((r = any_pending(d, ports, sp.nr_ports)) == 0 && dom_live(d)) {
+		if (fire_due(v))
+			continue;   /* VIRQ_TIMER may be one of the ports */
+		if (timeout && dom_time_ns(d) >= timeout) {
 			r = -LAMINA_ETIMEDOUT;
 			break;
 		}
+		wait_until(d, earlier(timeout, timer_next(v)));
+	}
 	pthread_mutex_unlock(&d->lock);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return r < 0 ? r : 0;
@@ -154,13 +156,13 @@ int64_t hc_sched_op(struct vcpu *v, const uint64_t a[5])
 	}
 }
 
-/* Arm (or with 0, cancel) this vCPU's one-shot timer; the timer thread fires it. */
+/* Arm (or with 0, cancel) v's one-shot timer; v's own thread fires it (timer.h). */
 void vcpu_set_deadline(struct vcpu *v, int64_t deadline)
 {
 	pthread_mutex_lock(&v->d->lock);
 	v->timer_deadline = deadline;
-	dom_wake_all(v->d);
 	pthread_mutex_unlock(&v->d->lock);
+	vcpu_retime(v);
 }
 
 int64_t hc_set_timer_op(struct vcpu *v, const uint64_t a[5])

@@ -163,8 +163,8 @@ static int64_t op_periodic(struct vcpu *v, struct vcpu *t, uint64_t arg, bool st
 	pthread_mutex_lock(&d->lock);
 	t->periodic_ns = (int64_t)pt.period_ns;
 	t->periodic_next = dom_time_ns(d) + t->periodic_ns;
-	dom_wake_all(d);
 	pthread_mutex_unlock(&d->lock);
+	vcpu_retime(t);
 	return 0;
 }
 

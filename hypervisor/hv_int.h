@@ -16,6 +16,7 @@ struct hv {
 struct domain *hv_domain_get(struct hv *hv, unsigned id);  /* NULL if none */
 void dom_shutdown(struct domain *d, int reason);
 void vcpu_set_deadline(struct vcpu *v, int64_t deadline);  /* 0 cancels */
+void vcpu_retime(struct vcpu *v);     /* v's timers changed; call without d->lock */
 void vcpu_upcall(struct vcpu *v);     /* takes d->lock: call without it */
 void *hv_page_alloc(void);
 void hv_page_free(void *p);

@@ -1,83 +1,119 @@
 // SPDX-License-Identifier: MIT
-// timer.c: one thread per domain fires vCPU timers (one-shot and periodic) as VIRQ_TIMER.
-#include <errno.h>
+// timer.c: vCPU timers (set_timer_op, one-shot, periodic) fired as VIRQ_TIMER on the vCPU's own thread.
+//
+// Each vCPU thread checks its timers before it enters the guest and arms a
+// POSIX timer aimed at itself for the next deadline; the signal makes
+// KVM_RUN return (vcpu.c), the thread raises VIRQ_TIMER for itself and goes
+// back in. Nothing crosses threads on the tick path: no wakeup of another
+// thread, no irqfd kick of a vCPU running on another CPU. The domain's
+// thread only re-anchors the PV clocks once a second.
+#define _GNU_SOURCE
+#include <signal.h>
 #include <time.h>
+#include <unistd.h>
 #include <lamina/event_channel.h>
 #include "clock.h"
 #include "event.h"
 #include "timer.h"
 
-/* Collect due vCPUs in *due; return the next deadline (PV ns) or INT64_MAX. d->lock held. */
-static int64_t take_due(struct domain *d, int64_t now, unsigned *due)
+/* When v's next timer (one-shot or periodic) fires, or 0 if none. d->lock held. */
+int64_t timer_next(struct vcpu *v)
 {
-	int64_t next = INT64_MAX;
+	int64_t t = v->timer_deadline;
 
-	for (int i = 0; i < d->nr_vcpus; i++) {
-		struct vcpu *v = &d->vcpu[i];
-		bool fire = false;
-		if (v->timer_deadline && v->timer_deadline <= now) {
-			v->timer_deadline = 0;
-			fire = true;
-		}
-		if (v->periodic_ns && v->periodic_next <= now) {
-			while (v->periodic_next <= now)
-				v->periodic_next += v->periodic_ns;
-			fire = true;
-		}
-		if (fire)
-			*due |= 1u << i;
-		if (v->timer_deadline && v->timer_deadline < next)
-			next = v->timer_deadline;
-		if (v->periodic_ns && v->periodic_next < next)
-			next = v->periodic_next;
+	if (v->periodic_ns && (!t || v->periodic_next < t))
+		t = v->periodic_next;
+	return t;
+}
+
+/* Consume v's timers due at `now`: true if one fired. d->lock held. */
+bool timer_take_due(struct vcpu *v, int64_t now)
+{
+	bool fire = false;
+
+	if (v->timer_deadline && v->timer_deadline <= now) {
+		v->timer_deadline = 0;
+		fire = true;
 	}
-	return next;
+	if (v->periodic_ns && v->periodic_next <= now) {
+		while (v->periodic_next <= now)
+			v->periodic_next += v->periodic_ns;
+		fire = true;
+	}
+	return fire;
+}
+
+/* Point v's POSIX timer at PV time `at` (0 = disarm), unless it already is. */
+static void arm(struct vcpu *v, int64_t at)
+{
+	struct itimerspec its = { 0 };
+
+	if (!v->ptimer_ok || at == v->ptimer_at)
+		return;
+	if (at) {
+		int64_t abs = at > INT64_MAX - v->d->boot_ns ? INT64_MAX : at + v->d->boot_ns;
+		its.it_value = (struct timespec){ abs / 1000000000, abs % 1000000000 };
+	}
+	if (timer_settime(v->ptimer, TIMER_ABSTIME, &its, NULL) == 0)
+		v->ptimer_at = at;
+}
+
+/* On v's own thread: a POSIX timer that signals this thread (sig). */
+int timer_vcpu_init(struct vcpu *v, int sig)
+{
+	struct sigevent ev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = sig };
+
+	ev._sigev_un._tid = gettid();
+	if (timer_create(CLOCK_MONOTONIC, &ev, &v->ptimer) < 0)
+		return -1;
+	v->ptimer_ok = true;
+	v->ptimer_at = 0;
+	return 0;
+}
+
+void timer_vcpu_fini(struct vcpu *v)
+{
+	if (v->ptimer_ok)
+		timer_delete(v->ptimer);
+	v->ptimer_ok = false;
+}
+
+/* On v's own thread, before it enters the guest: raise VIRQ_TIMER if a
+ * timer is due, and arm the POSIX timer for the next one. */
+void timer_vcpu_poll(struct vcpu *v)
+{
+	struct domain *d = v->d;
+
+	pthread_mutex_lock(&d->lock);
+	int64_t next = timer_next(v);
+	bool fire = next && timer_take_due(v, dom_time_ns(d));
+	if (fire)
+		next = timer_next(v);
+	pthread_mutex_unlock(&d->lock);
+	if (fire)
+		evt_raise_virq(d, v->id, LAMINA_VIRQ_TIMER);
+	arm(v, next);
 }
 
 #define CLOCK_PERIOD_NS 1000000000   /* re-anchor every vCPU's PV clock this often */
 
-/* Run f on d outside d->lock (event delivery and clock sync take other locks). */
-static void unlocked(struct domain *d, void (*f)(struct domain *, unsigned), unsigned arg)
-{
-	pthread_mutex_unlock(&d->lock);
-	f(d, arg);
-	pthread_mutex_lock(&d->lock);
-}
-
-static void raise_due(struct domain *d, unsigned due)
-{
-	for (int i = 0; i < d->nr_vcpus; i++)
-		if (due & (1u << i))
-			evt_raise_virq(d, i, LAMINA_VIRQ_TIMER);
-}
-
-static void sync_clocks(struct domain *d, unsigned unused)
-{
-	(void)unused;
-	clock_sync_all(d);
-}
-
 static void *timer_main(void *arg)
 {
 	struct domain *d = arg;
-	int64_t next_clock = dom_time_ns(d) + CLOCK_PERIOD_NS;
+	int64_t next = dom_time_ns(d) + CLOCK_PERIOD_NS;
 
 	pthread_mutex_lock(&d->lock);
 	while (d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED) {
-		unsigned due = 0;
-		int64_t now = dom_time_ns(d), next = take_due(d, now, &due);
-		if (due) {
-			unlocked(d, raise_due, due);
+		if (dom_time_ns(d) < next) {
+			int64_t abs = next + d->boot_ns;
+			struct timespec ts = { abs / 1000000000, abs % 1000000000 };
+			pthread_cond_timedwait(&d->wake, &d->lock, &ts);
 			continue;
 		}
-		if (now >= next_clock) {
-			next_clock = now + CLOCK_PERIOD_NS;
-			unlocked(d, sync_clocks, 0);
-			continue;
-		}
-		int64_t abs = (next < next_clock ? next : next_clock) + d->boot_ns;
-		struct timespec ts = { abs / 1000000000, abs % 1000000000 };
-		pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+		pthread_mutex_unlock(&d->lock);
+		clock_sync_all(d);
+		pthread_mutex_lock(&d->lock);
+		next = dom_time_ns(d) + CLOCK_PERIOD_NS;
 	}
 	pthread_mutex_unlock(&d->lock);
 	return NULL;

@@ -15,15 +15,28 @@
 #include "event.h"
 #include "hcall.h"
 #include "hv_int.h"
+#include "timer.h"
 #include "vcpu.h"
 
-#define SIG_KICK SIGUSR1
+#define SIG_KICK SIGUSR1   /* vcpu_kick_out, and the vCPU's own timer (timer.h) */
 
-static void on_kick(int sig) { (void)sig; }
+/* The vCPU this thread runs, if it is a vCPU thread. */
+static __thread struct vcpu *self;
 
+/* A kick or a timer: leave KVM_RUN now, or refuse to enter it if the
+ * signal came just before (KVM's immediate_exit). */
+static void on_kick(int sig)
+{
+	(void)sig;
+	if (self && self->run)
+		self->run->immediate_exit = 1;
+}
+
+/* SA_RESTART: the timer signal also lands while the thread is in other
+ * system calls (a console write, say); KVM_RUN still returns EINTR. */
 void vcpu_signals_init(void)
 {
-	struct sigaction sa = { .sa_handler = on_kick };
+	struct sigaction sa = { .sa_handler = on_kick, .sa_flags = SA_RESTART };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIG_KICK, &sa, NULL);
 }
@@ -37,13 +50,32 @@ void vcpu_kick_out(struct vcpu *v)
 	pthread_kill(v->thread, SIG_KICK);
 }
 
+/* v's timers changed: unless this is v's own thread (it re-arms before it
+ * next enters the guest), make v look again, blocked or running. */
+void vcpu_retime(struct vcpu *v)
+{
+	if (v == self)
+		return;
+	pthread_mutex_lock(&v->d->lock);
+	dom_wake_all(v->d);
+	bool started = v->started;
+	pthread_mutex_unlock(&v->d->lock);
+	if (started)
+		vcpu_kick_out(v);
+}
+
 /* On v's own thread: load a start state vcpu_op UP left. With the
  * in-kernel LAPIC a vCPU other than 0 waits for INIT/SIPI; make it
- * runnable so KVM_RUN executes the context. False if KVM refused it. */
-static bool load_start(struct vcpu *v, const struct kvm_sregs *s, const struct kvm_regs *r)
+ * runnable so KVM_RUN executes the context. The state came from the
+ * caller's vCPU: keep v's own APIC base (the caller's says "BSP").
+ * False if KVM refused it. */
+static bool load_start(struct vcpu *v, struct kvm_sregs *s, const struct kvm_regs *r)
 {
 	struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+	struct kvm_sregs own;
 
+	if (ioctl(v->fd, KVM_GET_SREGS, &own) == 0)
+		s->apic_base = own.apic_base;
 	if (ioctl(v->fd, KVM_SET_SREGS, s) < 0 || ioctl(v->fd, KVM_SET_REGS, r) < 0 ||
 	    ioctl(v->fd, KVM_SET_MP_STATE, &mp) < 0) {
 		dom_crash(v->d, "vCPU %d: KVM refused the vcpu_op UP context: %s", v->id,
@@ -170,10 +202,16 @@ void *vcpu_main(void *arg)
 {
 	struct vcpu *v = arg;
 
+	self = v;
+	if (timer_vcpu_init(v, SIG_KICK) < 0) {
+		dom_crash(v->d, "vCPU %d: cannot create its timer: %s", v->id, strerror(errno));
+		return NULL;
+	}
 	clock_learn_offset(v);
 	clock_sync(v);
 	while (may_run(v)) {
 		clock_maybe_sync(v);
+		timer_vcpu_poll(v);
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 		int rc = ioctl(v->fd, KVM_RUN, 0);
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
@@ -191,6 +229,7 @@ void *vcpu_main(void *arg)
 		if (!on_exit(v))
 			break;
 	}
+	timer_vcpu_fini(v);
 	return NULL;
 }
 
