@@ -107,7 +107,7 @@ struct domain {
 	struct grant_table *gnt;
 	struct hv_console *con;
 	struct hv_limits lim;
-	int timer_efd;              /* 1 while the timer thread runs */
+	int timer_efd;              /* 1 while the PV-clock thread (timer.c) runs */
 	pthread_t timer_thread;
 	int log_fd;                 /* console_io and hypervisor messages */
 	int next_slot;              /* next free KVM memslot (d->lock) */

@@ -17,30 +17,6 @@ static bool dom_live(struct domain *d)
 	return d->state == HV_DOM_RUNNING || d->state == HV_DOM_PAUSED;
 }
 
-/* Sleep on d->wake until PV-clock time `until` (0 = no limit), or a wakeup. d->lock held. */
-static void wait_until(struct domain *d, int64_t until)
-{
-	if (!until) {
-		pthread_cond_wait(&d->wake, &d->lock);
-		return;
-	}
-	int64_t abs = until > INT64_MAX - d->boot_ns ? INT64_MAX : until + d->boot_ns;
-	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
-	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
-}
-
-/* Fire v's due timers from its own thread while it sleeps here: true if
- * one fired. d->lock held, dropped while the event is raised. */
-static bool fire_due(struct vcpu *v)
-{
-	if (!timer_take_due(v, dom_time_ns(v->d)))
-		return false;
-	pthread_mutex_unlock(&v->d->lock);
-	evt_raise_virq(v->d, v->id, LAMINA_VIRQ_TIMER);
-	pthread_mutex_lock(&v->d->lock);
-	return true;
-}
-
 /* The earlier of two PV times, where 0 means "never". */
 static int64_t earlier(int64_t a, int64_t b)
 {
@@ -58,8 +34,8 @@ static int64_t sched_block(struct vcpu *v)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
-	while (dom_live(d) && !evt_upcall_pending(v) && !fire_due(v))
-		wait_until(d, timer_next(v));
+	while (dom_live(d) && !evt_upcall_pending(v) && !timer_fire_due(v))
+		timer_wait(d, timer_next(v));
 	pthread_mutex_unlock(&d->lock);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return 0;
@@ -96,13 +72,13 @@ static int64_t sched_poll(struct vcpu *v, uint64_t arg)
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
 	pthread_mutex_lock(&d->lock);
 	while ((r = any_pending(d, ports, sp.nr_ports)) == 0 && dom_live(d)) {
-		if (fire_due(v))
+		if (timer_fire_due(v))
 			continue;   /* VIRQ_TIMER may be one of the ports */
 		if (timeout && dom_time_ns(d) >= timeout) {
 			r = -LAMINA_ETIMEDOUT;
 			break;
 		}
-		wait_until(d, earlier(timeout, timer_next(v)));
+		timer_wait(d, earlier(timeout, timer_next(v)));
 	}
 	pthread_mutex_unlock(&d->lock);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);

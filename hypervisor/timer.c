@@ -43,6 +43,30 @@ bool timer_take_due(struct vcpu *v, int64_t now)
 	return fire;
 }
 
+/* Raise VIRQ_TIMER for v if one of its timers is due: true if one was.
+ * d->lock held, dropped while the event is raised. */
+bool timer_fire_due(struct vcpu *v)
+{
+	if (!timer_take_due(v, dom_time_ns(v->d)))
+		return false;
+	pthread_mutex_unlock(&v->d->lock);
+	evt_raise_virq(v->d, v->id, LAMINA_VIRQ_TIMER);
+	pthread_mutex_lock(&v->d->lock);
+	return true;
+}
+
+/* Sleep on d->wake until PV time `until` (0 = no limit) or a wakeup. d->lock held. */
+void timer_wait(struct domain *d, int64_t until)
+{
+	if (!until) {
+		pthread_cond_wait(&d->wake, &d->lock);
+		return;
+	}
+	int64_t abs = until > INT64_MAX - d->boot_ns ? INT64_MAX : until + d->boot_ns;
+	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
+	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+}
+
 /* Point v's POSIX timer at PV time `at` (0 = disarm), unless it already is. */
 static void arm(struct vcpu *v, int64_t at)
 {

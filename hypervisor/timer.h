@@ -17,4 +17,6 @@ void timer_vcpu_poll(struct vcpu *v);
 /* d->lock held: v's next deadline (0 = none), and consume what is due. */
 int64_t timer_next(struct vcpu *v);
 bool timer_take_due(struct vcpu *v, int64_t now);
+bool timer_fire_due(struct vcpu *v);              /* drops d->lock while it raises */
+void timer_wait(struct domain *d, int64_t until); /* on d->wake; 0 = no limit */
 #endif

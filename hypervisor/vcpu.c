@@ -99,9 +99,11 @@ static bool may_run(struct vcpu *v)
 		runstate_set(v, LAMINA_RUNSTATE_OFFLINE);
 		pthread_mutex_lock(&d->lock);
 	}
+	/* A down vCPU's or a paused domain's timers still fire (vcpu.h in abi/). */
 	while ((d->state == HV_DOM_PAUSED || d->state == HV_DOM_CREATED || !v->up) &&
 	       d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED)
-		pthread_cond_wait(&d->wake, &d->lock);
+		if (d->state == HV_DOM_CREATED || !timer_fire_due(v))
+			timer_wait(d, d->state == HV_DOM_CREATED ? 0 : timer_next(v));
 	v->parked = false;
 	ok = d->state == HV_DOM_RUNNING;
 	v->run->immediate_exit = 0;
