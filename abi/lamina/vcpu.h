@@ -23,7 +23,8 @@
  *   of the call; FS/GS bases, LDTR and TR are 0 (the new vCPU loads its
  *   own). With arg 0, a vCPU stopped by `DOWN` continues where it stopped,
  *   its `DOWN` call returning 0. Returns 0. Errors: `-LAMINA_EALREADY`
- *   (already up), `-LAMINA_EINVAL` (arg 0 for a vCPU that never ran).
+ *   (already up), `-LAMINA_EINVAL` (arg 0 for a vCPU that never ran, or a
+ *   context whose `cr3` is outside RAM; since ABI 1.1).
  * - `LAMINA_VCPUOP_DOWN`: stops a vCPU. On the calling vCPU the call
  *   returns only when another vCPU brings it up with arg 0. On another vCPU
  *   it returns 0 once that vCPU has stopped. Timers of a down vCPU keep

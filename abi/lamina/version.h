@@ -19,7 +19,7 @@
  * and a minor >= the one it needs; it refuses any other major.
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 0u
+#define LAMINA_ABI_MINOR 1u  /* 1.1: vcpu_op UP checks the context's cr3 */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)

@@ -117,7 +117,9 @@ static void errors_without_vcpu1(void)
 	rt_expect(VCPUOP(LAMINA_VCPUOP_DOWN, 0, 0), -LAMINA_EBUSY, "DOWN(0) on self, the last vCPU up -> EBUSY");
 	rt_expect(VCPUOP(LAMINA_VCPUOP_UP, 0, &ctx), -LAMINA_EALREADY, "UP(0) while up -> EALREADY");
 	rt_expect(VCPUOP(LAMINA_VCPUOP_UP, 1, RT_UNMAPPED), -LAMINA_EFAULT, "UP(1) with an unmapped context -> EFAULT");
-	rt_expect(VCPUOP(LAMINA_VCPUOP_IS_UP, 1, 0), 0, "after UP -> EFAULT vCPU 1 is still down");
+	static struct lamina_vcpu_up far = { .cr3 = 1ull << 40 };
+	rt_expect(VCPUOP(LAMINA_VCPUOP_UP, 1, &far), -LAMINA_EINVAL, "UP(1) with cr3 outside RAM -> EINVAL");
+	rt_expect(VCPUOP(LAMINA_VCPUOP_IS_UP, 1, 0), 0, "after UP -> EFAULT/EINVAL vCPU 1 is still down");
 	rt_expect(ap_entries, 0, "vCPU 1 ran no code yet");
 }
 
