@@ -94,7 +94,7 @@ struct domain {
 	pthread_cond_t wake;        /* signalled on events, timers, shutdown (d->lock) */
 	int state;                  /* HV_DOM_* (d->lock) */
 	int shutdown_reason;        /* LAMINA_SHUTDOWN_* once state is SHUTDOWN (d->lock) */
-	char crash_why[160];        /* why the domain was killed, if it was */
+	char crash_why[320];        /* why the domain was killed, if it was */
 	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation: PV-clock zero */
 	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
 	atomic_uint_fast64_t doorbell_exits;  /* doorbells to host-linked ports that reached user space */

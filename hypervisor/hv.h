@@ -53,6 +53,8 @@ void hv_kill(struct domain *d, const char *why);
 /* Pin a vCPU to the CPUs in mask (ncpus bits): 0 or -EINVAL/-errno. */
 int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus);   /* end it as crashed, logging why */
 int hv_stats(struct domain *d, struct hv_dom_stats *s);
+/* Each vCPU's run state and last exit rip, one "; "-separated phrase each. */
+void hv_vcpu_where(struct domain *d, char *buf, size_t n);
 /* Queue console input for the guest (console_io READ); returns bytes taken. */
 int hv_console_input(struct domain *d, const char *buf, size_t len);
 const char *hv_dom_name(struct domain *d);

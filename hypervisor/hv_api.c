@@ -97,3 +97,25 @@ int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus
 	pthread_mutex_unlock(&d->lock);
 	return -rc;
 }
+
+/* Where each vCPU is, for a domain that seems hung: "vCPU 0 blocked,
+ * last exit at rip 0x...; vCPU 1 ...". */
+void hv_vcpu_where(struct domain *d, char *buf, size_t n)
+{
+	static const char *const state[] = { "running", "runnable", "blocked", "offline" };
+	size_t at = 0;
+
+	buf[0] = 0;
+	for (int i = 0; i < d->nr_vcpus && at < n; i++) {
+		struct vcpu *v = &d->vcpu[i];
+		pthread_mutex_lock(&v->rs_lock);
+		int s = v->rs_state;
+		pthread_mutex_unlock(&v->rs_lock);
+		int k = snprintf(buf + at, n - at, "%svCPU %d %s, last exit at rip %#llx", i ? "; " : "",
+				 i, s >= 0 && s < 4 ? state[s] : "?",
+				 (unsigned long long)__atomic_load_n(&v->last_rip, __ATOMIC_RELAXED));
+		if (k < 0)
+			break;
+		at += (size_t)k;
+	}
+}

@@ -107,8 +107,12 @@ static void *watchdog(void *arg)
 	int secs = *(int *)arg;
 
 	sleep((unsigned)secs);
-	for (int i = 0; i < ndoms; i++)
-		hv_kill(doms[i], "timed out: still running after the --timeout limit");
+	for (int i = 0; i < ndoms; i++) {
+		char where[512], why[640];
+		hv_vcpu_where(doms[i], where, sizeof(where));
+		snprintf(why, sizeof(why), "timed out: still running after the --timeout limit (%s)", where);
+		hv_kill(doms[i], why);
+	}
 	return NULL;
 }
 

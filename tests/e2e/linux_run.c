@@ -225,7 +225,10 @@ static int run(struct hv *hv, struct hv_dom_params *p, int timeout)
 			reason = s.reason;
 			done = true;
 		} else if (host_now() > deadline) {
-			hv_kill(d, "timed out");
+			char where[512], why[640];
+			hv_vcpu_where(d, where, sizeof(where));
+			snprintf(why, sizeof(why), "timed out (%s)", where);
+			hv_kill(d, why);
 		}
 	}
 	if (ll) {
