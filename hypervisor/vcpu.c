@@ -139,8 +139,11 @@ static void on_io(struct vcpu *v)
 			memcpy(&port, data, 4);
 			if (evt_port_fast(v->d, port))
 				atomic_fetch_add(&v->d->doorbell_exits, 1);
-			r->s.regs.regs.rax = (uint64_t)evt_send_local(v, port);
-			r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+			int64_t rc = evt_send_local(v, port);
+			if (rc) {   /* 0 needs no write: eax still holds the port (hcall.c) */
+				r->s.regs.regs.rax = (uint64_t)rc;
+				r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+			}
 			return;
 		}
 	}
