@@ -47,6 +47,7 @@ struct vcpu {
 	timer_t ptimer;             /* signals this thread at the next deadline (vCPU thread) */
 	bool ptimer_ok;             /* ptimer exists (vCPU thread) */
 	int64_t ptimer_at;          /* PV ns ptimer is armed for, 0 = disarmed (vCPU thread) */
+	atomic_bool timers_dirty;   /* timers changed or ptimer signalled since the vCPU looked */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
 	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
 	pthread_mutex_t clk_lock;   /* guards the PV-clock fields below */

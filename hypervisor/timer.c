@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // timer.c: vCPU timers (set_timer_op, one-shot, periodic) fired as VIRQ_TIMER on the vCPU's own thread.
 //
-// Each vCPU thread checks its timers before it enters the guest and arms a
+// Each vCPU thread, before it enters the guest, looks at its timers when
+// they changed or its timer signalled (timers_dirty), and arms a
 // POSIX timer aimed at itself for the next deadline; the signal makes
 // KVM_RUN return (vcpu.c), the thread raises VIRQ_TIMER for itself and goes
 // back in. Nothing crosses threads on the tick path: no wakeup of another
@@ -49,6 +50,7 @@ bool timer_fire_due(struct vcpu *v)
 {
 	if (!timer_take_due(v, dom_time_ns(v->d)))
 		return false;
+	atomic_store(&v->timers_dirty, true);   /* re-arm before it next runs */
 	pthread_mutex_unlock(&v->d->lock);
 	evt_raise_virq(v->d, v->id, LAMINA_VIRQ_TIMER);
 	pthread_mutex_lock(&v->d->lock);
@@ -92,6 +94,7 @@ int timer_vcpu_init(struct vcpu *v, int sig)
 		return -1;
 	v->ptimer_ok = true;
 	v->ptimer_at = 0;
+	atomic_store(&v->timers_dirty, true);
 	return 0;
 }
 
@@ -108,11 +111,15 @@ void timer_vcpu_poll(struct vcpu *v)
 {
 	struct domain *d = v->d;
 
+	if (!atomic_exchange(&v->timers_dirty, false))
+		return;   /* the hot path: nothing changed, no signal since the last look */
 	pthread_mutex_lock(&d->lock);
 	int64_t next = timer_next(v);
 	bool fire = next && timer_take_due(v, dom_time_ns(d));
-	if (fire)
+	if (fire) {
 		next = timer_next(v);
+		v->ptimer_at = 0;   /* it expired (or is stale): arm afresh */
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (fire)
 		evt_raise_virq(d, v->id, LAMINA_VIRQ_TIMER);

@@ -28,8 +28,10 @@ static __thread struct vcpu *self;
 static void on_kick(int sig)
 {
 	(void)sig;
-	if (self && self->run)
+	if (self && self->run) {
 		self->run->immediate_exit = 1;
+		atomic_store(&self->timers_dirty, true);   /* lock-free: signal-safe */
+	}
 }
 
 /* SA_RESTART: the timer signal also lands while the thread is in other
@@ -54,6 +56,7 @@ void vcpu_kick_out(struct vcpu *v)
  * next enters the guest), make v look again, blocked or running. */
 void vcpu_retime(struct vcpu *v)
 {
+	atomic_store(&v->timers_dirty, true);
 	if (v == self)
 		return;
 	pthread_mutex_lock(&v->d->lock);
