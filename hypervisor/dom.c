@@ -151,6 +151,7 @@ static int vcpu_setup(struct domain *d, int i, char *err, size_t n)
 	v->rs_state = LAMINA_RUNSTATE_OFFLINE;
 	pthread_mutex_init(&v->rs_lock, NULL);
 	pthread_mutex_init(&v->clk_lock, NULL);
+	pthread_mutex_init(&v->info_lock, NULL);
 	v->vcpu_info_gpa = ~0ull;
 	v->run = kvm_vcpu_create(d->hv->kvm, d->vmfd, i, &v->fd);
 	if (!v->run || kvm_set_cpuid(d->hv->kvm, v->fd, i, sig, l1, l2) < 0) {

@@ -40,7 +40,10 @@ struct vcpu {
 	int irq_efd;                /* irqfd that raises this vCPU's upcall vector */
 	bool irqfd_bound;           /* irq_efd is attached to its GSI (d->lock) */
 	uint8_t upcall_vector;      /* 0 = none registered (d->lock) */
-	uint64_t vcpu_info_gpa;     /* guest-physical address or ~0 (d->lock) */
+	/* info_lock: held to move the vcpu_info and to post an event's bits into
+	 * it, so that no event lands in the old place after the copy. */
+	pthread_mutex_t info_lock;
+	uint64_t vcpu_info_gpa;     /* guest-physical address or ~0 (info_lock to change) */
 	int64_t timer_deadline;     /* set_timer_op, PV-clock ns, 0 = off (d->lock) */
 	int64_t periodic_ns;        /* vcpu_op periodic timer period, 0 = off (d->lock) */
 	int64_t periodic_next;      /* (d->lock) */

@@ -120,12 +120,15 @@ static void upcall(struct domain *d, uint32_t vcpu, unsigned word)
 	if (vcpu >= (uint32_t)d->nr_vcpus)
 		return;
 	struct vcpu *v = &d->vcpu[vcpu];
+	pthread_mutex_lock(&v->info_lock);
 	struct lamina_vcpu_info *vi = vinfo(v);
 	if (vi) {
 		__atomic_fetch_or(&vi->evtchn_pending_sel, 1ull << word, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
 	}
-	if (vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST))
+	bool masked = vi && __atomic_load_n(&vi->evtchn_upcall_mask, __ATOMIC_SEQ_CST);
+	pthread_mutex_unlock(&v->info_lock);
+	if (masked)
 		wake(d);
 	else
 		vcpu_upcall(v);

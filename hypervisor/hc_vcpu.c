@@ -108,11 +108,16 @@ static int64_t op_register_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 		return -LAMINA_EFAULT;
 	if (ri.gpa % 64 || !(new = mem_gpa(v->d, ri.gpa, sizeof(*new))))
 		return -LAMINA_EINVAL;
-	if (t->vcpu_info_gpa != ~0ull)
+	pthread_mutex_lock(&t->info_lock);   /* no event may land in old after the copy */
+	bool moved = t->vcpu_info_gpa != ~0ull;
+	if (!moved) {
+		if (old)
+			memcpy(new, old, sizeof(*new));
+		__atomic_store_n(&t->vcpu_info_gpa, ri.gpa, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&t->info_lock);
+	if (moved)
 		return -LAMINA_EEXIST;
-	if (old)
-		memcpy(new, old, sizeof(*new));
-	__atomic_store_n(&t->vcpu_info_gpa, ri.gpa, __ATOMIC_RELEASE);
 	clock_sync(t);
 	return 0;
 }
