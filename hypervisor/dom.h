@@ -50,6 +50,7 @@ struct vcpu {
 	timer_t ptimer;             /* signals this thread at the next deadline (vCPU thread) */
 	bool ptimer_ok;             /* ptimer exists (vCPU thread) */
 	int64_t ptimer_at;          /* PV ns ptimer is armed for, 0 = disarmed (vCPU thread) */
+	int64_t poll_ns;            /* sched_op block's spin window now (vCPU thread) */
 	atomic_bool timers_dirty;   /* timers changed or ptimer signalled since the vCPU looked */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
 	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
@@ -111,6 +112,7 @@ struct domain {
 	struct grant_table *gnt;
 	struct hv_console *con;
 	struct hv_limits lim;
+	int64_t halt_poll_max;      /* ns; 0 = sched_op block never spins (set at create) */
 	int timer_efd;              /* 1 while the PV-clock thread (timer.c) runs */
 	pthread_t timer_thread;
 	int log_fd;                 /* console_io and hypervisor messages */

@@ -23,6 +23,7 @@ static const char *usage =
 	"  -a, --cmdline TEXT   guest command line\n"
 	"  -i, --initrd FILE    initial ramdisk (Linux bzImage kernels)\n"
 	"  -n, --name NAME      domain name (default: kernel file name)\n"
+	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 200; 0 = off)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
 	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
 	"  -h, --help           this text\n";
@@ -49,6 +50,20 @@ static int parse_mib(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* --halt-poll-us: 0..100000; 0 means never spin (-1 in the params). */
+static int parse_poll(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end || v > 100000) {
+		fprintf(stderr, "lamina-hv: --halt-poll-us wants 0 to 100000 microseconds, not '%s'\n", s);
+		return -1;
+	}
+	*out = v ? (int)v : -1;
+	return 0;
+}
+
 struct opts {
 	struct hv_dom_params p[MAX_DOMS];
 	int n, timeout, stats;
@@ -59,12 +74,13 @@ static int parse(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
 		{ "cmdline", 1, 0, 'a' }, { "initrd", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
+		{ "halt-poll-us", 1, 0, 'P' },
 		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
 	int c;
 
 	while (optind < argc) {
-		if ((c = getopt_long(argc, argv, "+m:M:c:a:i:n:t:sh", lo, NULL)) == -1) {
+		if ((c = getopt_long(argc, argv, "+m:M:c:a:i:n:t:P:sh", lo, NULL)) == -1) {
 			if (o->n == MAX_DOMS) {
 				fprintf(stderr, "lamina-hv: at most %d domains\n", MAX_DOMS);
 				return -1;
@@ -84,6 +100,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'i': cur.initrd = optarg; break;
 		case 'n': cur.name = optarg; break;
 		case 't': o->timeout = atoi(optarg); break;
+		case 'P':
+			if (parse_poll(optarg, &cur.halt_poll_us))
+				return -1;
+			break;
 		case 's': o->stats = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;

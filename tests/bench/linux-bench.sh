@@ -3,8 +3,9 @@
 # linux-bench.sh: Linux on Lamina vs the same source under QEMU microvm + virtio (boot to init), and OS latencies vs native.
 # Runs from the bench payload (natively or in the testbed; see tools/bench) and prints one @R line per measurement:
 #   @R boot <vmm> <round> <ms>        time from starting the VMM to init's first line
-#   @R lat <where> <round> <k=v ...>  tests/bench/lat.c's numbers; where = native, qemu, lamina, or
-#                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X)
+#   @R lat <where> <round> <k=v ...>  tests/bench/lat.c's numbers; where = native, qemu, lamina,
+#                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X), or
+#                                     lamina_nopoll: Lamina without halt polling (lamina-hv -P 0)
 rounds=${LAMINA_BENCH_ROUNDS:-5} lat_rounds=${LAMINA_LAT_ROUNDS:-3} scale=${LAMINA_LAT_SCALE:-1} vcpus=2
 qemu_common="-nodefaults -no-user-config -display none -no-reboot -L share/qemu
   -cpu host -smp $vcpus -device virtio-serial-device -chardev stdio,id=con -device virtconsole,chardev=con
@@ -20,14 +21,15 @@ boot_qemu() {
     -initrd boot.cpio -append "console=hvc0 quiet reboot=t"
 }
 # lat inside a guest: the rootfs with /lamina/run.sh appended runs it and prints @LAT-DONE.
-lat_lamina() { # [PV features to switch off, e.g. idle,ipi]
-  boottime -o /tmp/lat.out @LAT-DONE 1800 lamina-hv -m 512 -c $vcpus -i lat-rootfs.cpio \
+lat_lamina() { # [PV features to switch off, e.g. idle,ipi] [lamina-hv options]
+  boottime -o /tmp/lat.out @LAT-DONE 1800 lamina-hv -m 512 -c $vcpus ${2:-} -i lat-rootfs.cpio \
     -a "console=hvc0 quiet${1:+ lamina.nopv=$1}" guest/bzImage >/dev/null &&
     grep '^@LAT ' /tmp/lat.out | tr -d '\r'
 }
 # Lamina with PV features off (lamina.nopv=), to show what each one does
 lat_lamina_noidle() { lat_lamina idle; }
 lat_lamina_noipi() { lat_lamina ipi; }
+lat_lamina_nopoll() { lat_lamina "" "-P 0"; }
 lat_qemu() {
   boottime -o /tmp/lat.out @LAT-DONE 1800 qemu-system-x86_64 $qemu_common -m 512 \
     -kernel guest/bzImage-plain -initrd lat-rootfs.cpio -append "console=hvc0 quiet reboot=t" \
@@ -54,6 +56,6 @@ for r in $(seq 1 "$rounds"); do
   for vmm in lamina qemu; do measure boot "$vmm" "$r"; done
 done
 for r in $(seq 1 "$lat_rounds"); do
-  for where in native lamina lamina_noidle lamina_noipi qemu; do measure lat "$where" "$r"; done
+  for where in native lamina lamina_nopoll lamina_noidle lamina_noipi qemu; do measure lat "$where" "$r"; done
 done
 echo "linux-bench: done"
