@@ -379,7 +379,7 @@ struct domain *hv_create(struct hv *hv, const struct hv_dom_params *p,
 	d->nr_vcpus = p->vcpus;
 	d->lim.evtchns = p->lim.evtchns ? p->lim.evtchns : 1023;
 	d->lim.grant_frames = p->lim.grant_frames ? p->lim.grant_frames : 64;
-	d->halt_poll_max = p->halt_poll_us < 0 ? 0 : (p->halt_poll_us ? p->halt_poll_us : 200) * 1000ll;
+	d->halt_poll_max = p->halt_poll_us > 0 ? p->halt_poll_us * 1000ll : 0;
 	d->boot_ns = hv_now_ns();
 	snprintf(d->name, sizeof(d->name), "%s", p->name);
 	pthread_mutex_init(&d->lock, NULL);

@@ -28,7 +28,7 @@ struct hv_dom_params {
 	int console_fd;         /* where console output goes; -1 = log only */
 	const char *console_prefix; /* if set, each output line starts "[prefix] " */
 	const char *log_path;   /* per-domain log; NULL = none */
-	int halt_poll_us;       /* sched_op block spins up to this long first; 0 = 200, -1 = never */
+	int halt_poll_us;       /* sched_op block spins up to this long first; 0 = never */
 };
 
 struct hv_dom_stats {

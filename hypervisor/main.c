@@ -23,7 +23,7 @@ static const char *usage =
 	"  -a, --cmdline TEXT   guest command line\n"
 	"  -i, --initrd FILE    initial ramdisk (Linux bzImage kernels)\n"
 	"  -n, --name NAME      domain name (default: kernel file name)\n"
-	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 200; 0 = off)\n"
+	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 0 = never)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
 	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
 	"  -h, --help           this text\n";
@@ -50,7 +50,7 @@ static int parse_mib(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* --halt-poll-us: 0..100000; 0 means never spin (-1 in the params). */
+/* --halt-poll-us: 0..100000; 0 means never spin. */
 static int parse_poll(const char *s, int *out)
 {
 	char *end;
@@ -60,7 +60,7 @@ static int parse_poll(const char *s, int *out)
 		fprintf(stderr, "lamina-hv: --halt-poll-us wants 0 to 100000 microseconds, not '%s'\n", s);
 		return -1;
 	}
-	*out = v ? (int)v : -1;
+	*out = (int)v;
 	return 0;
 }
 

@@ -5,7 +5,7 @@
 #   @R boot <vmm> <round> <ms>        time from starting the VMM to init's first line
 #   @R lat <where> <round> <k=v ...>  tests/bench/lat.c's numbers; where = native, qemu, lamina,
 #                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X), or
-#                                     lamina_nopoll: Lamina without halt polling (lamina-hv -P 0)
+#                                     lamina_poll: Lamina with 200 us of halt polling (lamina-hv -P 200)
 rounds=${LAMINA_BENCH_ROUNDS:-5} lat_rounds=${LAMINA_LAT_ROUNDS:-3} scale=${LAMINA_LAT_SCALE:-1} vcpus=2
 qemu_common="-nodefaults -no-user-config -display none -no-reboot -L share/qemu
   -cpu host -smp $vcpus -device virtio-serial-device -chardev stdio,id=con -device virtconsole,chardev=con
@@ -29,7 +29,7 @@ lat_lamina() { # [PV features to switch off, e.g. idle,ipi] [lamina-hv options]
 # Lamina with PV features off (lamina.nopv=), to show what each one does
 lat_lamina_noidle() { lat_lamina idle; }
 lat_lamina_noipi() { lat_lamina ipi; }
-lat_lamina_nopoll() { lat_lamina "" "-P 0"; }
+lat_lamina_poll() { lat_lamina "" "-P 200"; }
 lat_qemu() {
   boottime -o /tmp/lat.out @LAT-DONE 1800 qemu-system-x86_64 $qemu_common -m 512 \
     -kernel guest/bzImage-plain -initrd lat-rootfs.cpio -append "console=hvc0 quiet reboot=t" \
@@ -37,11 +37,19 @@ lat_qemu() {
 }
 lat_native() { lat -s "$scale"; }
 
+# The plan: one "kind where round" line per measurement, in the order run.
+plan() {
+  for r in $(seq 1 "$rounds"); do for vmm in lamina qemu; do echo "boot $vmm $r"; done; done
+  for r in $(seq 1 "$lat_rounds"); do
+    for where in native lamina lamina_poll lamina_noidle lamina_noipi qemu; do echo "lat $where $r"; done
+  done
+}
+[ "${1:-}" = plan ] && { plan; exit 0; }
 [ -c /dev/kvm ] || die "no /dev/kvm"
 for f in guest/bzImage guest/bzImage-plain boot.cpio lat-rootfs.cpio; do
   [ -f "$f" ] || die "$f missing from the payload"
 done
-echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $scale); $vcpus vCPUs"
+[ "${1:-}" = one ] || echo "linux-bench: $rounds interleaved boot rounds, $lat_rounds of lat (scale $scale); $vcpus vCPUs"
 # One measurement (kind boot or lat, on where), once more if it fails;
 # prints its "@R" line or ends the run.
 measure() { # kind where round
@@ -52,10 +60,8 @@ measure() { # kind where round
   [ -n "$v" ] || { tail -n 30 "/tmp/$1.out"; die "$1 on $2 printed nothing (round $3)"; }
   echo "@R $1 $2 $3 $v"
 }
-for r in $(seq 1 "$rounds"); do
-  for vmm in lamina qemu; do measure boot "$vmm" "$r"; done
-done
-for r in $(seq 1 "$lat_rounds"); do
-  for where in native lamina lamina_nopoll lamina_noidle lamina_noipi qemu; do measure lat "$where" "$r"; done
-done
+# "one KIND WHERE ROUND" takes one measurement (in the testbed each runs in
+# a testbed of its own: tools/bench); no argument, the whole plan.
+[ "${1:-}" = one ] && { measure "$2" "$3" "$4"; exit 0; }
+plan | while read -r kind where r; do measure "$kind" "$where" "$r" || exit 1; done || exit 1
 echo "linux-bench: done"
