@@ -95,6 +95,7 @@ static struct domain *dom_common(struct hv *hv, uint16_t id, int vcpus)
 		d->vcpu[i].id = i;
 		d->vcpu[i].irq_efd = -1;
 		d->vcpu[i].vcpu_info_gpa = ~0ull;
+		pthread_mutex_init(&d->vcpu[i].info_lock, NULL);
 	}
 	hv->doms[id] = d;
 	return d;
