@@ -46,11 +46,14 @@ static bool poll_for_event(struct vcpu *v, int64_t until)
 	}
 }
 
-static void poll_adapt(struct vcpu *v, int64_t blocked_ns)
+/* After a block that began at t0. */
+static void poll_adapt(struct vcpu *v, int64_t t0)
 {
 	int64_t max = v->d->halt_poll_max;
 
-	if (blocked_ns <= max)
+	if (!max)
+		return;
+	if (dom_time_ns(v->d) - t0 <= max)
 		v->poll_ns = v->poll_ns ? (v->poll_ns * 2 < max ? v->poll_ns * 2 : max) : POLL_MIN_NS;
 	else
 		v->poll_ns = v->poll_ns / 2 >= POLL_MIN_NS ? v->poll_ns / 2 : 0;
@@ -64,22 +67,25 @@ static int64_t sched_block(struct vcpu *v)
 {
 	struct lamina_vcpu_info *vi = evt_vcpu_info(v);
 	struct domain *d = v->d;
-	int64_t t0 = dom_time_ns(d);
+	int64_t t0 = d->halt_poll_max ? dom_time_ns(d) : 0;   /* polling off: no clock reads */
 
 	if (vi)
 		__atomic_store_n(&vi->evtchn_upcall_mask, 0, __ATOMIC_SEQ_CST);
 	runstate_set(v, LAMINA_RUNSTATE_BLOCKED);
-	pthread_mutex_lock(&d->lock);
-	int64_t next = timer_next(v);
-	pthread_mutex_unlock(&d->lock);
-	if (v->poll_ns && poll_for_event(v, earlier(t0 + v->poll_ns, next)))
-		goto out;
-	pthread_mutex_lock(&d->lock);
-	while (dom_live(d) && !evt_upcall_pending(v) && !timer_fire_due(v))
-		timer_wait(d, timer_next(v));
-	pthread_mutex_unlock(&d->lock);
-out:
-	poll_adapt(v, dom_time_ns(d) - t0);
+	bool hit = false;
+	if (v->poll_ns) {
+		pthread_mutex_lock(&d->lock);
+		int64_t next = timer_next(v);
+		pthread_mutex_unlock(&d->lock);
+		hit = poll_for_event(v, earlier(t0 + v->poll_ns, next));
+	}
+	if (!hit) {
+		pthread_mutex_lock(&d->lock);
+		while (dom_live(d) && !evt_upcall_pending(v) && !timer_fire_due(v))
+			timer_wait(d, timer_next(v));
+		pthread_mutex_unlock(&d->lock);
+	}
+	poll_adapt(v, t0);
 	runstate_set(v, LAMINA_RUNSTATE_RUNNING);
 	return 0;
 }
