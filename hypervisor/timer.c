@@ -57,6 +57,14 @@ bool timer_fire_due(struct vcpu *v)
 	return true;
 }
 
+/* PV time t as an absolute CLOCK_MONOTONIC time (saturating). */
+static struct timespec mono_at(struct domain *d, int64_t t)
+{
+	int64_t abs = t > INT64_MAX - d->boot_ns ? INT64_MAX : t + d->boot_ns;
+
+	return (struct timespec){ abs / 1000000000, abs % 1000000000 };
+}
+
 /* Sleep on d->wake until PV time `until` (0 = no limit) or a wakeup. d->lock held. */
 void timer_wait(struct domain *d, int64_t until)
 {
@@ -64,8 +72,7 @@ void timer_wait(struct domain *d, int64_t until)
 		pthread_cond_wait(&d->wake, &d->lock);
 		return;
 	}
-	int64_t abs = until > INT64_MAX - d->boot_ns ? INT64_MAX : until + d->boot_ns;
-	struct timespec ts = { abs / 1000000000, abs % 1000000000 };
+	struct timespec ts = mono_at(d, until);
 	pthread_cond_timedwait(&d->wake, &d->lock, &ts);
 }
 
@@ -76,10 +83,8 @@ static void arm(struct vcpu *v, int64_t at)
 
 	if (!v->ptimer_ok || at == v->ptimer_at)
 		return;
-	if (at) {
-		int64_t abs = at > INT64_MAX - v->d->boot_ns ? INT64_MAX : at + v->d->boot_ns;
-		its.it_value = (struct timespec){ abs / 1000000000, abs % 1000000000 };
-	}
+	if (at)
+		its.it_value = mono_at(v->d, at);
 	if (timer_settime(v->ptimer, TIMER_ABSTIME, &its, NULL) == 0)
 		v->ptimer_at = at;
 }
@@ -136,9 +141,7 @@ static void *timer_main(void *arg)
 	pthread_mutex_lock(&d->lock);
 	while (d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED) {
 		if (dom_time_ns(d) < next) {
-			int64_t abs = next + d->boot_ns;
-			struct timespec ts = { abs / 1000000000, abs % 1000000000 };
-			pthread_cond_timedwait(&d->wake, &d->lock, &ts);
+			timer_wait(d, next);
 			continue;
 		}
 		pthread_mutex_unlock(&d->lock);
