@@ -1,204 +1,147 @@
 // SPDX-License-Identifier: MIT
-// clock.c: the PV clock: publish (TSC, system time, scale) in each vCPU's vcpu_info.
+// clock.c: the PV clock, kept by KVM: kvmclock written onto each vCPU's vcpu_info time record.
+//
+// Lamina's `struct lamina_vcpu_time_info` has the pvclock layout, so KVM
+// itself keeps it up to date (MSR_KVM_SYSTEM_TIME_NEW pointed at it): KVM
+// rewrites a vCPU's record whenever that vCPU's TSC offset, rate or host CPU
+// changes, and on a host whose TSC KVM trusts it also sets the TSC_STABLE
+// flag. No estimate of a TSC offset, no re-anchoring thread, and on a host
+// with an unreliable TSC (where KVM moves each vCPU's TSC offset on every
+// entry) each record stays right for the TSC of its own vCPU.
+//
+// System time is KVM's clock for the VM (KVM_GET_CLOCK): the same value the
+// guest computes, so the hypervisor's "now" and the guest's agree.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
-#include <x86intrin.h>
 #include <lamina/shared_info.h>
 #include "clock.h"
-#include "event.h"
 
-#define MSR_IA32_TSC 0x10
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 
-/* mul/shift so that ns = ((ticks << shift) * mul) >> 32 for a tsc_hz clock. */
-static void scale(uint64_t tsc_hz, uint32_t *mul, int8_t *shift)
+/* CLOCK_MONOTONIC in ns. */
+int64_t hv_now_ns(void)
 {
-	uint64_t base = tsc_hz;
-	int s = 0;
+	struct timespec t;
 
-	while (base > 2000000000ull) { base >>= 1; s++; }      /* scaled rate in (0.5, 2] GHz */
-	while (base <= 1000000000ull / 2) { base <<= 1; s--; }
-	*mul = (uint32_t)((1000000000ull << 32) / base);
-	*shift = (int8_t)-s;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-int clock_init(struct vcpu *v)
+/* KVM's clock for d (PV-clock system time); before d has a VM, time since creation. */
+int64_t dom_time_ns(struct domain *d)
 {
-	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	struct kvm_clock_data c = { 0 };
 
-	if (khz <= 0)
+	if (d->vmfd < 0 || ioctl(d->vmfd, KVM_GET_CLOCK, &c) < 0)
+		return hv_now_ns() - d->boot_ns;
+	return (int64_t)c.clock;
+}
+
+/* One vCPU device attribute of the TSC group: get (set false) or set it. */
+static int tsc_attr(struct vcpu *v, uint64_t attr, int64_t *val, bool set)
+{
+	struct kvm_device_attr a = { .group = KVM_VCPU_TSC_CTRL, .attr = attr,
+				     .addr = (uint64_t)(uintptr_t)val };
+
+	if (ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) < 0)
 		return -1;
-	v->tsc_hz = (uint64_t)khz * 1000;
-	scale(v->tsc_hz, &v->tsc_mul, &v->tsc_shift);
-	return 0;
-}
-
-/* On v's own thread, before it first runs: guest TSC = host TSC + offset. */
-void clock_learn_offset(struct vcpu *v)
-{
-	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
-		.h.nmsrs = 1, .e.index = MSR_IA32_TSC };
-	uint64_t before = __rdtsc();
-
-	if (ioctl(v->fd, KVM_GET_MSRS, &m) != 1)
-		return;
-	v->tsc_offset = (int64_t)(m.e.data - (before + (__rdtsc() - before) / 2));
-}
-
-/* What the guest computes at guest TSC tsc from m's parameters. */
-static uint64_t extrapolate(struct vcpu *m, uint64_t tsc)
-{
-	return (uint64_t)m->ns_at_sync +
-	       lamina_pvclock_scale(tsc - m->tsc_at_sync, m->tsc_mul, m->tsc_shift);
+	return ioctl(v->fd, set ? KVM_SET_DEVICE_ATTR : KVM_GET_DEVICE_ATTR, &a);
 }
 
 /*
- * One set of parameters per domain, kept in vCPU 0's fields (under its
- * clk_lock) and published to every vCPU at once: the guest TSC is the same
- * on all vCPUs, so all of them compute the same time (shared_info.h).
- * Per-vCPU anchors disagreed by tens of microseconds, enough for a reading
- * on one vCPU to be later than a subsequent one on another.
+ * At creation, before any vCPU runs: give every vCPU exactly vCPU 0's TSC
+ * offset (KVM_VCPU_TSC_OFFSET), plus i * skew_us of ticks for vCPU i (a
+ * test's deliberate skew; 0 normally). Kernels without the attribute
+ * (before 5.16) keep KVM's own synchronisation at vCPU creation.
  */
-#define MARGIN_NS 1000000    /* anchor this far back: the TSC offset is an estimate */
-#define SLACK_NS  10000000   /* readers may use the old parameters this long after */
-#define SLEW_MAX  1000000    /* ns per second the clock may slow down to catch up */
-
-static uint64_t ns_to_ticks(struct vcpu *m, int64_t ns)
+int clock_align_tsc(struct domain *d, int skew_us, char *err, size_t n)
 {
-	return (uint64_t)((__int128)ns * m->tsc_hz / 1000000000);
+	int64_t off0;
+
+	if (tsc_attr(&d->vcpu[0], KVM_VCPU_TSC_OFFSET, &off0, false) < 0) {
+		if (skew_us) {
+			snprintf(err, n, "--tsc-skew-us needs KVM's vCPU TSC offset attribute: %s",
+				 strerror(errno));
+			return -1;
+		}
+		dom_log(d, "lamina: KVM has no vCPU TSC offset attribute: TSC offsets left to KVM");
+		return 0;
+	}
+	int khz = ioctl(d->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
+	int64_t step = khz > 0 ? (int64_t)skew_us * khz / 1000 : 0;
+	for (int i = 0; i < d->nr_vcpus; i++) {
+		struct vcpu *v = &d->vcpu[i];
+		v->tsc_offset = off0 + step * i;
+		if (i && tsc_attr(v, KVM_VCPU_TSC_OFFSET, &v->tsc_offset, true) < 0) {
+			snprintf(err, n, "vCPU %d: setting its TSC offset: %s", i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
-/* Re-anchor m (vCPU 0) at host TSC now, guest TSC = host + offset. The rate is
- * recalibrated against CLOCK_MONOTONIC since the first anchor; time never steps
- * back, and a clock ahead of the hypervisor's is slowed until it agrees. */
-static void anchor_locked(struct vcpu *m, int64_t offset)
+/* Guest-physical address of v's time record now, or 0 if it has none yet. */
+static uint64_t time_gpa(struct vcpu *v)
 {
-	uint64_t tsc = __rdtsc() + (uint64_t)offset;
-	int64_t now = dom_time_ns(m->d);
-	uint64_t back = ns_to_ticks(m, MARGIN_NS);
+	uint64_t gpa = __atomic_load_n(&v->vcpu_info_gpa, __ATOMIC_ACQUIRE);
 
-	if (tsc <= back)
-		return;
-	tsc -= back;
-	now -= MARGIN_NS;
-	if (!m->anchor_tsc) {
-		m->anchor_tsc = m->tsc_at_sync = tsc;
-		m->anchor_ns = m->ns_at_sync = now;
-		return;
+	if (gpa == ~0ull) {   /* still the slot in shared_info */
+		uint64_t gfn = __atomic_load_n(&v->d->shinfo_gfn, __ATOMIC_ACQUIRE);
+		if (gfn == ~0ull || v->id >= (int)LAMINA_SHINFO_VCPUS)
+			return 0;
+		gpa = gfn * HV_PAGE + (uint64_t)v->id * sizeof(struct lamina_vcpu_info);
 	}
-	if (tsc <= m->tsc_at_sync)
-		return;
-	uint32_t mul = m->tsc_mul;
-	int8_t shift = m->tsc_shift;
-	if (now - m->anchor_ns > 1000000000)
-		scale((uint64_t)((__int128)(tsc - m->anchor_tsc) * 1000000000 / (now - m->anchor_ns)),
-		      &mul, &shift);
-	int64_t ns = now, old = (int64_t)extrapolate(m, tsc);
-	if (old > ns) {
-		int64_t ahead = old - ns < SLEW_MAX ? old - ns : SLEW_MAX;
-		mul -= (uint32_t)((uint64_t)mul * (uint64_t)ahead / 1000000000);
-		ns = old;
-	}
-	/* A reader still on the old parameters a little after tsc must not
-	 * read later than one on the new parameters. */
-	uint64_t slack = ns_to_ticks(m, SLACK_NS);
-	int64_t need = (int64_t)(extrapolate(m, tsc + slack) - lamina_pvclock_scale(slack, mul, shift));
-	if (need > ns)
-		ns = need;
-	m->tsc_at_sync = tsc;
-	m->ns_at_sync = ns;
-	m->tsc_mul = mul;
-	m->tsc_shift = shift;
+	return gpa + offsetof(struct lamina_vcpu_info, time);
 }
 
-/* The wallclock: UTC at system time 0. Rewritten when it moves by over 1 ms
- * (first use, host clock stepped). m->clk_lock held. */
-static void wallclock_locked(struct vcpu *m, int64_t offset)
+/*
+ * On v's own thread, before it enters the guest: point KVM's clock for v at
+ * v's time record if it moved (shared_info mapped or moved, vcpu_info
+ * registered). KVM writes the record before the vCPU next runs guest code.
+ */
+void clock_vcpu_poll(struct vcpu *v)
 {
-	struct lamina_wallclock *wc = &((struct lamina_shared_info *)(void *)m->d->shinfo)->wc;
+	uint64_t gpa = time_gpa(v);
+
+	if (gpa == v->clock_gpa)
+		return;
+	struct { struct kvm_msrs h; struct kvm_msr_entry e; } m = {
+		.h.nmsrs = 1, .e.index = MSR_KVM_SYSTEM_TIME_NEW, .e.data = gpa ? gpa | 1 : 0 };
+	if (ioctl(v->fd, KVM_SET_MSRS, &m) != 1) {
+		dom_crash(v->d, "vCPU %d: KVM refused to keep the PV clock at %#llx: %s", v->id,
+			  (unsigned long long)gpa, strerror(errno));
+		return;
+	}
+	v->clock_gpa = gpa;
+}
+
+/*
+ * The wallclock in shared_info: UTC at system time 0. Rewritten when it
+ * moved by over 1 ms (first use, host clock stepped). Any thread.
+ */
+void clock_wallclock(struct domain *d)
+{
+	struct lamina_wallclock *wc = &((struct lamina_shared_info *)(void *)d->shinfo)->wc;
 	struct timespec rt;
 
+	pthread_mutex_lock(&d->wc_lock);
+	int64_t sys = dom_time_ns(d);
 	clock_gettime(CLOCK_REALTIME, &rt);
-	int64_t sys = (int64_t)extrapolate(m, __rdtsc() + (uint64_t)offset);
 	int64_t boot = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec - sys;
 	int64_t cur = (int64_t)wc->sec * 1000000000 + wc->nsec;
-	if (boot < 0 || (wc->sec && boot - cur < 1000000 && cur - boot < 1000000))
-		return;
-	uint32_t ver = wc->version | 1;
-	__atomic_store_n(&wc->version, ver, __ATOMIC_RELEASE);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	wc->sec = (uint64_t)(boot / 1000000000);
-	wc->nsec = (uint32_t)(boot % 1000000000);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&wc->version, ver + 1, __ATOMIC_RELEASE);
-}
-
-/* Re-anchor the domain's clock using v's TSC offset and publish it on every vCPU. */
-static void sync_from(struct domain *d, struct vcpu *v)
-{
-	struct vcpu *m = &d->vcpu[0];
-
-	pthread_mutex_lock(&m->clk_lock);
-	anchor_locked(m, v->tsc_offset);
-	for (int i = 0; i < d->nr_vcpus; i++) {
-		struct vcpu *o = &d->vcpu[i];
-		if (o != m) {
-			pthread_mutex_lock(&o->clk_lock);
-			o->tsc_at_sync = m->tsc_at_sync;
-			o->ns_at_sync = m->ns_at_sync;
-			o->tsc_mul = m->tsc_mul;
-			o->tsc_shift = m->tsc_shift;
-		}
-		clock_publish_locked(o);
-		if (o != m)
-			pthread_mutex_unlock(&o->clk_lock);
+	if (boot >= 0 && !(wc->sec && boot - cur < 1000000 && cur - boot < 1000000)) {
+		uint32_t ver = wc->version | 1;
+		__atomic_store_n(&wc->version, ver, __ATOMIC_RELEASE);   /* odd */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		wc->sec = (uint64_t)(boot / 1000000000);
+		wc->nsec = (uint32_t)(boot % 1000000000);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&wc->version, ver + 1, __ATOMIC_RELEASE);   /* even */
 	}
-	if (d->shinfo && m->anchor_tsc)
-		wallclock_locked(m, v->tsc_offset);
-	pthread_mutex_unlock(&m->clk_lock);
-}
-
-/* Any thread. A vCPU that has not learned its TSC offset yet borrows another's. */
-void clock_sync(struct vcpu *v)
-{
-	if (__atomic_load_n(&v->tsc_offset, __ATOMIC_ACQUIRE))
-		sync_from(v->d, v);
-	else
-		clock_sync_all(v->d);
-}
-
-void clock_publish_locked(struct vcpu *v)
-{
-	struct lamina_vcpu_info *vi = evt_vcpu_info(v);
-
-	if (!vi)
-		return;
-	struct lamina_vcpu_time_info *t = &vi->time;
-	uint32_t ver = t->version | 1;
-	__atomic_store_n(&t->version, ver, __ATOMIC_RELEASE);  /* odd */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	t->tsc_timestamp = v->tsc_at_sync;
-	t->system_time = (uint64_t)v->ns_at_sync;
-	t->tsc_to_system_mul = v->tsc_mul;
-	t->tsc_shift = v->tsc_shift;
-	t->flags = LAMINA_PVCLOCK_TSC_STABLE;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	__atomic_store_n(&t->version, ver + 1, __ATOMIC_RELEASE);  /* even */
-}
-
-/* Cheap check: re-anchor once a second. */
-void clock_maybe_sync(struct vcpu *v)
-{
-	if (dom_time_ns(v->d) - __atomic_load_n(&v->d->vcpu[0].ns_at_sync, __ATOMIC_RELAXED) >
-	    1000000000)
-		clock_sync(v);
-}
-
-/* From any thread: anchor with the first vCPU that knows its TSC offset. */
-void clock_sync_all(struct domain *d)
-{
-	for (int i = 0; i < d->nr_vcpus; i++)
-		if (__atomic_load_n(&d->vcpu[i].tsc_offset, __ATOMIC_ACQUIRE)) {
-			sync_from(d, &d->vcpu[i]);
-			return;
-		}
+	pthread_mutex_unlock(&d->wc_lock);
 }

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: MIT
-// clock.h: the PV clock.
+// clock.h: the PV clock (kept by KVM as kvmclock on each vcpu_info) and system time.
 #ifndef HV_CLOCK_H
 #define HV_CLOCK_H
 #include "dom.h"
 
-int clock_init(struct vcpu *v);
-void clock_learn_offset(struct vcpu *v);   /* v's thread, before it runs */
-void clock_sync(struct vcpu *v);           /* any thread */
-void clock_sync_all(struct domain *d);     /* e.g. after shared_info moved */
-void clock_maybe_sync(struct vcpu *v);
-void clock_publish_locked(struct vcpu *v);
+/* At creation: every vCPU gets vCPU 0's TSC offset (+ i * skew_us for tests). */
+int clock_align_tsc(struct domain *d, int skew_us, char *err, size_t n);
+void clock_vcpu_poll(struct vcpu *v);      /* v's thread, before each entry */
+void clock_wallclock(struct domain *d);    /* any thread */
 #endif

@@ -31,16 +31,6 @@
 #include "timer.h"
 #include "vcpu.h"
 
-int64_t hv_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
-
-int64_t dom_time_ns(struct domain *d) { return hv_now_ns() - d->boot_ns; }
-
 void dom_log(struct domain *d, const char *fmt, ...)
 {
 	char buf[512];
@@ -150,7 +140,6 @@ static int vcpu_setup(struct domain *d, int i, char *err, size_t n)
 	v->irq_efd = -1;
 	v->rs_state = LAMINA_RUNSTATE_OFFLINE;
 	pthread_mutex_init(&v->rs_lock, NULL);
-	pthread_mutex_init(&v->clk_lock, NULL);
 	pthread_mutex_init(&v->info_lock, NULL);
 	v->vcpu_info_gpa = ~0ull;
 	v->run = kvm_vcpu_create(d->hv->kvm, d->vmfd, i, &v->fd);
@@ -159,8 +148,8 @@ static int vcpu_setup(struct domain *d, int i, char *err, size_t n)
 		return -1;
 	}
 	v->irq_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (v->irq_efd < 0 || clock_init(v) < 0) {
-		snprintf(err, n, "vCPU %d: eventfd or TSC frequency: %s", i, strerror(errno));
+	if (v->irq_efd < 0) {
+		snprintf(err, n, "vCPU %d: eventfd: %s", i, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -351,6 +340,8 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	for (int i = 0; i < d->nr_vcpus; i++)
 		if (vcpu_setup(d, i, err, n) < 0)
 			return -1;
+	if (clock_align_tsc(d, p->tsc_skew_us, err, n) < 0)
+		return -1;
 	if (evt_domain_init(d) < 0 || grant_domain_init(d) < 0 ||
 	    console_init(d, p->console_fd, p->console_prefix) < 0) {
 		snprintf(err, n, "setting up event channels, grants or console");
@@ -383,6 +374,7 @@ struct domain *hv_create(struct hv *hv, const struct hv_dom_params *p,
 	d->boot_ns = hv_now_ns();
 	snprintf(d->name, sizeof(d->name), "%s", p->name);
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->wc_lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

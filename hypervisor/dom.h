@@ -54,15 +54,8 @@ struct vcpu {
 	atomic_bool timers_dirty;   /* timers changed or ptimer signalled since the vCPU looked */
 	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
 	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
-	pthread_mutex_t clk_lock;   /* guards the PV-clock fields below */
-	int64_t tsc_offset;         /* guest TSC - host TSC */
-	uint64_t tsc_hz;            /* KVM's TSC rate for this vCPU */
-	uint64_t tsc_at_sync;       /* guest TSC at the last PV-clock anchor */
-	int64_t ns_at_sync;         /* PV ns at that anchor */
-	uint64_t anchor_tsc;        /* first anchor, for rate calibration */
-	int64_t anchor_ns;
-	uint32_t tsc_mul;           /* PV clock scale for this vCPU */
-	int8_t tsc_shift;
+	int64_t tsc_offset;         /* guest TSC - host TSC, as set at creation */
+	uint64_t clock_gpa;         /* where KVM keeps this vCPU's PV clock, 0 = nowhere (vCPU thread) */
 	pthread_mutex_t rs_lock;    /* guards the runstate fields below */
 	int rs_state;               /* LAMINA_RUNSTATE_* */
 	int64_t rs_entry;           /* PV ns when rs_state was entered */
@@ -100,7 +93,8 @@ struct domain {
 	int state;                  /* HV_DOM_* (d->lock) */
 	int shutdown_reason;        /* LAMINA_SHUTDOWN_* once state is SHUTDOWN (d->lock) */
 	char crash_why[320];        /* why the domain was killed, if it was */
-	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation: PV-clock zero */
+	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation (system time before the VM exists) */
+	pthread_mutex_t wc_lock;    /* serialises wallclock updates (clock.c) */
 	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
 	atomic_uint_fast64_t doorbell_exits;  /* doorbells to host-linked ports that reached user space */
 	atomic_uint_fast64_t device_io_exits;  /* port I/O that reached no device */
@@ -113,7 +107,7 @@ struct domain {
 	struct hv_console *con;
 	struct hv_limits lim;
 	int64_t halt_poll_max;      /* ns; 0 = sched_op block never spins (set at create) */
-	int timer_efd;              /* 1 while the PV-clock thread (timer.c) runs */
+	int timer_efd;              /* 1 while the wallclock thread (timer.c) runs */
 	pthread_t timer_thread;
 	int log_fd;                 /* console_io and hypervisor messages */
 	int next_slot;              /* next free KVM memslot (d->lock) */
@@ -129,6 +123,6 @@ void dom_crash(struct domain *d, const char *fmt, ...)
 void dom_log(struct domain *d, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int64_t hv_now_ns(void);
-int64_t dom_time_ns(struct domain *d);   /* PV-clock time of d */
+int64_t dom_time_ns(struct domain *d);   /* PV-clock system time of d (KVM's clock; clock.c) */
 void dom_wake_all(struct domain *d);     /* d->lock held */
 #endif

@@ -11,6 +11,7 @@
 #include "hv_int.h"
 #include "mem.h"
 #include "physmap.h"
+#include "vcpu.h"
 
 #define LAPIC_BASE 0xfec00000ull   /* IOAPIC + LAPIC range, reserved */
 
@@ -156,8 +157,10 @@ static int64_t op_add_to_physmap(struct vcpu *v, uint64_t arg)
 	if (!r && x.space == LAMINA_SPACE_SHARED_INFO)
 		__atomic_store_n(&d->shinfo_gfn, x.gfn, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&d->lock);
-	if (!r && x.space == LAMINA_SPACE_SHARED_INFO)
-		clock_sync_all(d);   /* vcpu_info slots are visible now */
+	if (!r && x.space == LAMINA_SPACE_SHARED_INFO) {
+		clock_wallclock(d);
+		vcpu_kick_others(v);   /* each points KVM's clock at its slot (clock.c) */
+	}
 	return r;
 }
 

@@ -118,7 +118,8 @@ static int64_t op_register_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 	pthread_mutex_unlock(&t->info_lock);
 	if (moved)
 		return -LAMINA_EEXIST;
-	clock_sync(t);
+	if (t != v)
+		vcpu_kick_out(t);   /* it points KVM's clock at the new place (clock.c) */
 	return 0;
 }
 

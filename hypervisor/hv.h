@@ -29,6 +29,7 @@ struct hv_dom_params {
 	const char *console_prefix; /* if set, each output line starts "[prefix] " */
 	const char *log_path;   /* per-domain log; NULL = none */
 	int halt_poll_us;       /* sched_op block spins up to this long first; 0 = never */
+	int tsc_skew_us;        /* tests: vCPU i's TSC runs i * this ahead of vCPU 0's; 0 = none */
 };
 
 struct hv_dom_stats {

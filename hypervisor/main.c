@@ -24,6 +24,7 @@ static const char *usage =
 	"  -i, --initrd FILE    initial ramdisk (Linux bzImage kernels)\n"
 	"  -n, --name NAME      domain name (default: kernel file name)\n"
 	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 0 = never)\n"
+	"      --tsc-skew-us N  testing: vCPU i's TSC runs i*N us ahead of vCPU 0's (0 to 1000000)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
 	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
 	"  -h, --help           this text\n";
@@ -64,6 +65,20 @@ static int parse_poll(const char *s, int *out)
 	return 0;
 }
 
+/* --tsc-skew-us: 0..1000000 (one second). */
+static int parse_skew(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end || v > 1000000) {
+		fprintf(stderr, "lamina-hv: --tsc-skew-us wants 0 to 1000000 microseconds, not '%s'\n", s);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
 struct opts {
 	struct hv_dom_params p[MAX_DOMS];
 	int n, timeout, stats;
@@ -74,7 +89,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	static const struct option lo[] = {
 		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
 		{ "cmdline", 1, 0, 'a' }, { "initrd", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
-		{ "halt-poll-us", 1, 0, 'P' },
+		{ "halt-poll-us", 1, 0, 'P' }, { "tsc-skew-us", 1, 0, 'K' },
 		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
 	int c;
@@ -102,6 +117,10 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 't': o->timeout = atoi(optarg); break;
 		case 'P':
 			if (parse_poll(optarg, &cur.halt_poll_us))
+				return -1;
+			break;
+		case 'K':
+			if (parse_skew(optarg, &cur.tsc_skew_us))
 				return -1;
 			break;
 		case 's': o->stats = 1; break;

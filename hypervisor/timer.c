@@ -7,7 +7,12 @@
 // KVM_RUN return (vcpu.c), the thread raises VIRQ_TIMER for itself and goes
 // back in. Nothing crosses threads on the tick path: no wakeup of another
 // thread, no irqfd kick of a vCPU running on another CPU. The domain's
-// thread only re-anchors the PV clocks once a second.
+// thread only refreshes the wallclock once a second (KVM keeps the PV clocks).
+//
+// Deadlines are in system time, KVM's clock (clock.c); POSIX timers and
+// condition waits run on CLOCK_MONOTONIC. The two may differ in rate by a
+// few parts per million, so a wait can end a little early: every waiter
+// re-checks against system time and waits again.
 #define _GNU_SOURCE
 #include <signal.h>
 #include <time.h>
@@ -57,10 +62,11 @@ bool timer_fire_due(struct vcpu *v)
 	return true;
 }
 
-/* PV time t as an absolute CLOCK_MONOTONIC time (saturating). */
+/* When CLOCK_MONOTONIC reaches system time t, as of now (saturating). */
 static struct timespec mono_at(struct domain *d, int64_t t)
 {
-	int64_t abs = t > INT64_MAX - d->boot_ns ? INT64_MAX : t + d->boot_ns;
+	int64_t left = t - dom_time_ns(d), mono = hv_now_ns();
+	int64_t abs = left <= 0 ? mono : left > INT64_MAX - mono ? INT64_MAX : mono + left;
 
 	return (struct timespec){ abs / 1000000000, abs % 1000000000 };
 }
@@ -87,6 +93,15 @@ static void arm(struct vcpu *v, int64_t at)
 		its.it_value = mono_at(v->d, at);
 	if (timer_settime(v->ptimer, TIMER_ABSTIME, &its, NULL) == 0)
 		v->ptimer_at = at;
+}
+
+/* v's POSIX timer is armed but has run out. */
+static bool expired(struct vcpu *v)
+{
+	struct itimerspec its;
+
+	return v->ptimer_ok && v->ptimer_at && timer_gettime(v->ptimer, &its) == 0 &&
+	       !its.it_value.tv_sec && !its.it_value.tv_nsec;
 }
 
 /* On v's own thread: a POSIX timer that signals this thread (sig). */
@@ -128,10 +143,12 @@ void timer_vcpu_poll(struct vcpu *v)
 	pthread_mutex_unlock(&d->lock);
 	if (fire)
 		evt_raise_virq(d, v->id, LAMINA_VIRQ_TIMER);
+	else if (expired(v))
+		v->ptimer_at = 0;   /* it fired a little early: arm it again */
 	arm(v, next);
 }
 
-#define CLOCK_PERIOD_NS 1000000000   /* re-anchor every vCPU's PV clock this often */
+#define CLOCK_PERIOD_NS 1000000000   /* look at the host's wallclock this often */
 
 static void *timer_main(void *arg)
 {
@@ -145,7 +162,8 @@ static void *timer_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&d->lock);
-		clock_sync_all(d);
+		if (__atomic_load_n(&d->shinfo_gfn, __ATOMIC_ACQUIRE) != ~0ull)
+			clock_wallclock(d);
 		pthread_mutex_lock(&d->lock);
 		next = dom_time_ns(d) + CLOCK_PERIOD_NS;
 	}

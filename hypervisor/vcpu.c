@@ -52,6 +52,14 @@ void vcpu_kick_out(struct vcpu *v)
 	pthread_kill(v->thread, SIG_KICK);
 }
 
+/* Every started vCPU of v's domain but v leaves KVM_RUN soon. */
+void vcpu_kick_others(struct vcpu *v)
+{
+	for (int i = 0; i < v->d->nr_vcpus; i++)
+		if (&v->d->vcpu[i] != v)
+			vcpu_kick_out(&v->d->vcpu[i]);
+}
+
 /* v's timers changed: unless this is v's own thread (it re-arms before it
  * next enters the guest), make v look again, blocked or running. */
 void vcpu_retime(struct vcpu *v)
@@ -215,10 +223,8 @@ void *vcpu_main(void *arg)
 		dom_crash(v->d, "vCPU %d: cannot create its timer: %s", v->id, strerror(errno));
 		return NULL;
 	}
-	clock_learn_offset(v);
-	clock_sync(v);
 	while (may_run(v)) {
-		clock_maybe_sync(v);
+		clock_vcpu_poll(v);
 		timer_vcpu_poll(v);
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 		int rc = ioctl(v->fd, KVM_RUN, 0);

@@ -19,9 +19,13 @@
  * ## The PV clock
  *
  * Each vCPU has a `struct lamina_vcpu_time_info`, written only by the
- * hypervisor. "System time" is nanoseconds since an unspecified moment
- * before the domain started; it never goes backwards and is the same on
- * all vCPUs of a domain. To read it:
+ * hypervisor (Lamina has KVM keep it: it is KVM's kvmclock record, in the
+ * common pvclock layout). "System time" is nanoseconds since an unspecified
+ * moment before the domain started, at the rate of the host's clock. Each
+ * vCPU's record is for that vCPU's own TSC: read it on the vCPU it belongs
+ * to, as a guest reads kvmclock. The hypervisor rewrites a record whenever
+ * its vCPU's TSC offset, TSC rate or host CPU changes, so the TSC values of
+ * two vCPUs need not agree. To read it:
  *
  *     do {
  *         v = t->version;   rmb();
@@ -36,6 +40,17 @@
  * makes `version` odd, then `wmb()`, writes the fields, `wmb()`, and makes
  * it even again, so an odd or changed version means a torn read: retry.
  * `lamina_pvclock_read()` below does all of this.
+ *
+ * When `flags` has `LAMINA_PVCLOCK_TSC_STABLE`, every vCPU's TSC runs at
+ * one constant rate and all records describe one clock: a reading on one
+ * vCPU is never later than a reading taken after it on another. Without
+ * the flag (a host whose TSC is not reliable, or vCPUs whose TSC offsets
+ * differ) two vCPUs' readings may disagree by a little and a record may be
+ * rewritten slightly behind the extrapolated time: a guest that needs one
+ * monotonic clock keeps the largest value it has read on any vCPU and
+ * returns that instead of anything smaller (`lamina_pvclock_read_mono()`),
+ * as Linux's pvclock code does. The flag may change whenever a record is
+ * rewritten. (ABI 1.2; before it the flag was always set.)
  */
 struct lamina_vcpu_time_info {
 	lamina_u32 version;           /* odd while the hypervisor updates */
@@ -52,7 +67,8 @@ LAMINA_CHECK_OFFSET(vti_system_time, struct lamina_vcpu_time_info, system_time, 
 LAMINA_CHECK_OFFSET(vti_mul, struct lamina_vcpu_time_info, tsc_to_system_mul, 24);
 LAMINA_CHECK_OFFSET(vti_shift, struct lamina_vcpu_time_info, tsc_shift, 28);
 
-/** The TSC is synchronised across vCPUs and constant-rate. */
+/** Every vCPU's TSC runs at one constant rate and all records agree: no
+ * guard against readings going backwards across vCPUs is needed. */
 #define LAMINA_PVCLOCK_TSC_STABLE (1u << 0)
 
 /**
@@ -207,6 +223,28 @@ lamina_pvclock_read(const struct lamina_vcpu_time_info *t)
 		lamina_rmb();
 	} while ((v & 1) || v != LAMINA_READ_ONCE(t->version));
 	return base + lamina_pvclock_scale(tsc - stamp, mul, shift);
+}
+
+/*
+ * System time that never goes backwards across vCPUs: lamina_pvclock_read(),
+ * raised to the largest value read so far through the same `*last` (one
+ * variable shared by every vCPU of the guest) unless the record has
+ * LAMINA_PVCLOCK_TSC_STABLE.
+ */
+static inline lamina_u64
+lamina_pvclock_read_mono(const struct lamina_vcpu_time_info *t, lamina_u64 *last)
+{
+	lamina_u64 now = lamina_pvclock_read(t), seen;
+
+	if (LAMINA_READ_ONCE(t->flags) & LAMINA_PVCLOCK_TSC_STABLE)
+		return now;
+	seen = __atomic_load_n(last, __ATOMIC_RELAXED);
+	do {
+		if (now <= seen)
+			return seen;
+	} while (!__atomic_compare_exchange_n(last, &seen, now, 0, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return now;
 }
 #endif
 

@@ -17,9 +17,13 @@
  *
  * A guest built against major M works on any hypervisor reporting major M
  * and a minor >= the one it needs; it refuses any other major.
+ *
+ * History: 1.1, vcpu_op UP checks the context's cr3; 1.2, each vCPU's PV
+ * clock record is kept for its own TSC and `LAMINA_PVCLOCK_TSC_STABLE` may
+ * be clear (shared_info.h).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 1u  /* 1.1: vcpu_op UP checks the context's cr3 */
+#define LAMINA_ABI_MINOR 2u  /* 1.2: per-vCPU PV clock; TSC_STABLE may be clear */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)

@@ -18,3 +18,5 @@ check poll-word "--halt-poll-us wants 0 to 100000 microseconds, not 'soon'" -P s
 check poll-negative "not '-5'" --halt-poll-us -5 k.elf
 check poll-huge "not '100001'" --halt-poll-us 100001 k.elf
 check unknown-option "usage: lamina-hv" --frobnicate k.elf
+check skew-word "--tsc-skew-us wants 0 to 1000000 microseconds, not 'lots'" --tsc-skew-us lots k.elf
+check skew-huge "not '1000001'" --tsc-skew-us 1000001 k.elf

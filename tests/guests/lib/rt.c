@@ -327,12 +327,15 @@ void rt_upcall(void)
 	rt_lapic_eoi();
 }
 
+/* The largest PV-clock reading so far on any vCPU (shared_info.h). */
+static uint64_t clock_last;
+
 uint64_t rt_now(void)
 {
 	if (!rt_shinfo)
 		rt_map_shared_info();
-	return lamina_pvclock_read((const struct lamina_vcpu_time_info *)
-				   &rt_shinfo->vcpu_info[apic_id()].time);
+	return lamina_pvclock_read_mono((const struct lamina_vcpu_time_info *)
+					&rt_shinfo->vcpu_info[apic_id()].time, &clock_last);
 }
 
 void rt_spin_ns(uint64_t ns)

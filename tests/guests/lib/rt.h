@@ -56,7 +56,7 @@ void rt_events_init(void);                      /* shared_info, IDT gate, vector
 typedef void (*rt_port_fn)(uint32_t port);
 void rt_on_port(uint32_t port, rt_port_fn fn);  /* handler runs in the upcall */
 int rt_unmask(uint32_t port);
-uint64_t rt_now(void);                          /* PV-clock ns */
+uint64_t rt_now(void);                          /* PV-clock ns, never backwards on any vCPU */
 extern volatile uint64_t rt_upcalls;            /* upcalls taken so far */
 void rt_lapic_eoi(void);
 
