@@ -5,8 +5,11 @@ r=$(cd "$(dirname "$0")/../runner" && pwd)
 p=$(mktemp -d); trap 'rm -rf "$p"' EXIT
 start=$(date +%s)
 # Stopping every "sleep" stops init's heartbeat loop; the payload itself stays alive.
+# The loop may not have reached its first sleep when the payload starts:
+# try until killall finds one (for up to 30 s).
 out=$(LAMINA_RUN_MODE=testbed LAMINA_TESTBED_FROZEN=15 "$r/lamina-run" --payload "$p" --timeout 300 \
-      --name wd -- sh -c 'killall -STOP sleep; echo payload-started; sleep 250; echo payload-ended' 2>&1)
+      --name wd -- sh -c 'i=0; until killall -STOP sleep 2>/dev/null || [ $i -ge 30 ]; do sleep 1; i=$((i + 1)); done
+                          echo payload-started; sleep 250; echo payload-ended' 2>&1)
 rc=$? secs=$(( $(date +%s) - start ))
 check() { # name ok-condition-status why
   if [ "$2" -eq 0 ]; then echo "RESULT PASS testbed-watchdog/$1"; else
