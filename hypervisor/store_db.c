@@ -443,9 +443,9 @@ static int perms_parse(const void *buf, size_t len, struct perm **out, uint32_t 
 	if (!p)
 		return -LAMINA_EIO;
 	for (uint32_t k = 0; k < cnt; k++) {
-		long long d = store_parse_uint(s + 1, 65535);
-		if (!how_bits(s[0]) && s[0] != LAMINA_STORE_PERM_NONE)
-			d = -1;
+		/* the letter first: an empty entry has no digits after it */
+		bool letter = s[0] && (how_bits(s[0]) || s[0] == LAMINA_STORE_PERM_NONE);
+		long long d = letter ? store_parse_uint(s + 1, 65535) : -1;
 		if (d < 0) {
 			free(p);
 			return -LAMINA_EINVAL;
@@ -805,6 +805,8 @@ static int op_perms(struct change *c, const char *path, const struct perm *pm, u
 	uint16_t old = w.node->perm[0].dom, owner = pm[0].dom;
 	if (c->dom && c->dom != old)
 		return -LAMINA_EACCES;
+	if (c->dom && owner != old)
+		return -LAMINA_EPERM;   /* only domain 0 gives a node away (store.h) */
 	if (owner != old && (rc = quota_nodes(c, owner, 1)))
 		return rc;
 	struct snode *n = mut_path(c, path, w.depth);

@@ -73,7 +73,7 @@ LAMINA_CHECK_SIZE(store_msg, struct lamina_store_msg, 16);
  * | `RM` | path | OK; removes the node and everything under it |
  * | `DIRECTORY` | path | the children's names, each NUL-terminated |
  * | `GET_PERMS` | path | the permission list |
- * | `SET_PERMS` | path, then the permission list | OK (owner or domain 0 only) |
+ * | `SET_PERMS` | path, then the permission list | OK (owner or domain 0 only; only domain 0 may name another owner) |
  * | `WATCH` | path, token | OK, then at once one `WATCH_EVENT` for path |
  * | `UNWATCH` | path, token | OK |
  * | `TRANSACTION_START` | empty | the new tx_id in decimal |
@@ -117,7 +117,9 @@ LAMINA_CHECK_SIZE(store_msg, struct lamina_store_msg, 16);
  * `b` (both). The first entry names the node's owner, and its letter is the
  * access of every domain not listed later; later entries grant listed
  * domains their letter. The owner and domain 0 may always read, write and
- * change permissions. A new node copies its parent's list; if a domain
+ * change permissions, but only domain 0 may change a node's owner (a
+ * domain that names another owner gets `EPERM`, ABI 1.3): a domain cannot
+ * give nodes away to escape its own node quota or to fill another's. A new node copies its parent's list; if a domain
  * other than 0 creates it, that domain becomes the owner. Domain 0 creates
  * `/local/domain/<domid>` owned by the domain.
  */
@@ -136,7 +138,7 @@ LAMINA_CHECK_SIZE(store_msg, struct lamina_store_msg, 16);
  * - `E2BIG`: payload or path longer than the limits;
  * - `ENOSPC`: a quota below is full;
  * - `EAGAIN`: transaction commit conflict;
- * - `EPERM`: domain-0-only request;
+ * - `EPERM`: domain-0-only request, or a change of owner by another domain;
  * - `EIO`: store internal failure.
  *
  * `LAMINA_STORE_ERRORS(X)` expands `X(name)` for each, e.g. to build a

@@ -20,10 +20,11 @@
  *
  * History: 1.1, vcpu_op UP checks the context's cr3; 1.2, each vCPU's PV
  * clock record is kept for its own TSC and `LAMINA_PVCLOCK_TSC_STABLE` may
- * be clear (shared_info.h).
+ * be clear (shared_info.h); 1.3, only domain 0 may change a store node's
+ * owner (store.h).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 2u  /* 1.2: per-vCPU PV clock; TSC_STABLE may be clear */
+#define LAMINA_ABI_MINOR 3u  /* 1.3: only domain 0 changes a store node's owner */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)

@@ -130,6 +130,9 @@ static void permissions(void)
 	for (int i = 0; i < n; i++)
 		m.pl[i] = m.pl[i] ? m.pl[i] : ' ';
 	rt_check(n == (int)rt_strlen(want) && !rt_memcmp(m.pl, want, (size_t)n), "GET_PERMS after SET_PERMS");
+	rt_expect(xs_set_perms("p", "b0"), -LAMINA_EPERM, "SET_PERMS giving the node to domain 0: EPERM");
+	rt_expect(xs_set_perms("p", xs_fmt("b%u", me + 1)), -LAMINA_EPERM,
+		  "SET_PERMS giving the node to another domain: EPERM");
 	rt_expect(xs_set_perms("p", "x5"), -LAMINA_EINVAL, "SET_PERMS bad letter: EINVAL");
 	rt_expect(xs_set_perms("p", "r"), -LAMINA_EINVAL, "SET_PERMS no domid: EINVAL");
 	rt_expect(xs_set_perms("p", "r70000"), -LAMINA_EINVAL, "SET_PERMS domid > 65535: EINVAL");

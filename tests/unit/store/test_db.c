@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // test_db.c: unit tests of store_db: paths, permissions, watches, transactions, quotas, release.
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <lamina/errno.h>
 #include "test.h"
@@ -199,8 +200,9 @@ START_TEST(perms_inherit)
 	ck_assert_int_eq(wr(0, "/local/domain/5/by0", "v"), 0);
 	ck_assert_int_eq(store_db_get_perms(db, 5, 0, "by0", buf, sizeof(buf)), 6);
 	ck_assert_int_eq(memcmp(buf, "n5\0b6\0", 6), 0);
-	/* the owner may give a node away */
-	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "by0", "r6", 3), 0);
+	/* the owner may not give a node away; domain 0 may */
+	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "by0", "r6", 3), -LAMINA_EPERM);
+	ck_assert_int_eq(store_db_set_perms(db, 0, 0, "/local/domain/5/by0", "r6", 3), 0);
 	ck_assert_int_eq(wr(5, "by0", "x"), -LAMINA_EACCES);
 	ck_assert_int_eq(rd(5, 0, "by0"), 1);
 }
@@ -213,11 +215,17 @@ START_TEST(perms_invalid)
 		{ "r5\0\0", 4 }, { "r 5", 4 }, { "r12345678901", 13 }, { "b5\0rr", 6 } };
 
 	ck_assert_int_eq(wr(5, "x", "v"), 0);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(store_db_set_perms(db, 5, 0, "x", bad[i].p, bad[i].n) == -LAMINA_EINVAL,
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		/* exactly n bytes, so that ASan sees any read past the payload */
+		char *b = malloc(bad[i].n ? bad[i].n : 1);
+		memcpy(b, bad[i].p, bad[i].n);
+		ck_assert_msg(store_db_set_perms(db, 5, 0, "x", b, bad[i].n) == -LAMINA_EINVAL,
 			      "perms %zu", i);
+		free(b);
+	}
 	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "nope", "n5", 3), -LAMINA_ENOENT);
-	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "x", "r65535", 7), 0);
+	ck_assert_int_eq(store_db_set_perms(db, 5, 0, "x", "r5\0r65535", 10), 0);
+	ck_assert_int_eq(store_db_set_perms(db, 0, 0, "/local/domain/5/x", "r65535", 7), 0);
 }
 END_TEST
 
@@ -423,15 +431,39 @@ START_TEST(quota_nodes)
 	/* domain 0 has no quota, even when it creates nodes owned by 5 */
 	ck_assert_int_eq(wr(0, "/local/domain/5/by0", "v"), 0);
 	ck_assert_uint_eq(store_db_owned(db, 5), LAMINA_STORE_QUOTA_NODES + 1);
-	/* 6 cannot give 5 a node while 5 is full */
+	/* 6 cannot give 5 a node at all (nor domain 0, nor a domain to come) */
 	ck_assert_int_eq(wr(6, "gift", "v"), 0);
-	ck_assert_int_eq(store_db_set_perms(db, 6, 0, "gift", "n5", 3), -LAMINA_ENOSPC);
+	ck_assert_int_eq(store_db_set_perms(db, 6, 0, "gift", "n5", 3), -LAMINA_EPERM);
+	ck_assert_int_eq(store_db_set_perms(db, 6, 0, "gift", "n0", 3), -LAMINA_EPERM);
+	ck_assert_int_eq(store_db_set_perms(db, 6, 0, "gift", "n77", 4), -LAMINA_EPERM);
+	/* domain 0 may: no quota applies to it */
+	ck_assert_int_eq(store_db_set_perms(db, 0, 0, "/local/domain/6/gift", "n5", 3), 0);
 	/* nor can 5 create nodes inside a transaction */
 	uint32_t t;
 	ck_assert_int_eq(store_db_tx_start(db, 5, &t), 0);
 	ck_assert_int_eq(store_db_write(db, 5, t, "txn", "v", 1), -LAMINA_ENOSPC);
 	ck_assert_int_eq(store_db_tx_end(db, 5, t, true), 0);
 	ck_assert_int_eq(rd(5, 0, "txn"), -LAMINA_ENOENT);
+}
+END_TEST
+
+/* Issue 15, finding 2: WRITE a node, give it to domain 0, repeat, was a way
+ * past the node quota. Now every give-away is refused and counted. */
+START_TEST(quota_owner_bypass)
+{
+	char p[32];
+	unsigned made = 0;
+
+	for (unsigned i = 0; i < 2 * LAMINA_STORE_QUOTA_NODES; i++) {
+		snprintf(p, sizeof(p), "n%u", i);
+		if (wr(5, p, "v") != 0)
+			break;
+		made++;
+		ck_assert_int_eq(store_db_set_perms(db, 5, 0, p, "b0", 3), -LAMINA_EPERM);
+	}
+	ck_assert_uint_eq(made, LAMINA_STORE_QUOTA_NODES - 1);   /* the home is the 1000th */
+	ck_assert_uint_eq(store_db_owned(db, 5), LAMINA_STORE_QUOTA_NODES);
+	ck_assert_uint_eq(store_db_owned(db, 0) < 100, 1);
 }
 END_TEST
 
@@ -576,6 +608,7 @@ Suite *db_suite(void)
 	tcase_add_test(tc, tx_abort_and_races);
 	tcase_add_test(tc, tx_ids);
 	tcase_add_test(tc, quota_nodes);
+	tcase_add_test(tc, quota_owner_bypass);
 	tcase_add_test(tc, quota_nodes_commit);
 	tcase_add_test(tc, quota_watches);
 	tcase_add_test(tc, quota_transactions);
