@@ -2,6 +2,8 @@
 // store.c: the store of a hypervisor instance: service thread, domain connections and keys, the hv_store_* host API.
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +47,7 @@ struct conn_ent {
 	bool dirty;                 /* output queued: flush before unlocking */
 	bool logged;                /* the connection's end was logged */
 	bool drops_logged;          /* dropped watch events were logged */
+	bool more;                  /* requests may wait: serve it next round */
 };
 
 struct store {
@@ -53,6 +56,7 @@ struct store {
 	int epfd, kick;             /* constant while the store exists */
 	pthread_t thread;
 	pthread_mutex_t lock;       /* guards everything below */
+	atomic_int host_waiting;    /* callers other than the thread waiting for lock */
 	struct store_db *db;
 	struct store_host_ops ops;
 	struct conn_ent ent[HV_MAX_DOMID];   /* by domain id */
@@ -65,6 +69,16 @@ struct store {
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *stores;    /* (reg_lock) */
+
+/* Lock s from outside the store thread. While a flood keeps the thread
+ * busy it lets such callers (domain creation, the toolstack) in between
+ * its rounds (store_main). */
+static void lock_host(struct store *s)
+{
+	atomic_fetch_add(&s->host_waiting, 1);
+	pthread_mutex_lock(&s->lock);
+	atomic_fetch_sub(&s->host_waiting, 1);
+}
 
 /* ---- events ---- */
 
@@ -173,22 +187,44 @@ static void service(struct store *s, uint64_t data)
 		return;   /* stale: the connection went away */
 	if (read(e->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
-	if (e->conn)
-		store_conn_service(e->conn);
-	check_dead(e);
+	e->more = e->conn != NULL;
+}
+
+/*
+ * One round: every domain with requests waiting gets one turn of at most
+ * STORE_TURN requests, in domain order. True if any still has some, so a
+ * flooding domain costs the others at most one turn per round. s->lock held.
+ */
+#define STORE_TURN 16
+
+static bool serve_round(struct store *s)
+{
+	bool any = false;
+
+	for (unsigned i = 1; i < HV_MAX_DOMID; i++) {
+		struct conn_ent *e = &s->ent[i];
+		if (!e->more)
+			continue;
+		e->more = e->conn && store_conn_service(e->conn, STORE_TURN) > 0;
+		check_dead(e);
+		any |= e->more;
+	}
+	return any;
 }
 
 static void *store_main(void *arg)
 {
 	struct store *s = arg;
 	struct epoll_event ev[16];
-	bool stop = false;
+	bool stop = false, busy = false;
 
 	while (!stop) {
-		int n = epoll_wait(s->epfd, ev, 16, -1);
+		int n = epoll_wait(s->epfd, ev, 16, busy ? 0 : -1);
 		uint64_t k;
 		if (n < 0 && errno != EINTR)
 			break;
+		while (atomic_load(&s->host_waiting))
+			sched_yield();   /* a caller from outside goes first (lock_host) */
 		pthread_mutex_lock(&s->lock);
 		for (int i = 0; i < n; i++) {
 			if (ev[i].data.u64 == KICK_ID && read(s->kick, &k, sizeof(k)) < 0)
@@ -196,6 +232,7 @@ static void *store_main(void *arg)
 			if (ev[i].data.u64 != KICK_ID)
 				service(s, ev[i].data.u64);
 		}
+		busy = serve_round(s);
 		flush_dirty(s);
 		struct host_event *q = s->evq;
 		s->evq = NULL;
@@ -283,7 +320,7 @@ void store_hv_close(struct hv *hv)
 
 	if (!s)
 		return;
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	s->stop = true;
 	pthread_mutex_unlock(&s->lock);
 	kick(s);
@@ -407,7 +444,7 @@ int store_domain_init(struct domain *d)
 	}
 	__atomic_store_n(&((struct lamina_shared_info *)d->shinfo)->store_port, port,
 			 __ATOMIC_RELEASE);
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	rc = s->ent[d->id].d ? -1 : connect_dom(s, d, port, efd);
 	unlock(s);
 	if (rc)
@@ -422,7 +459,7 @@ void store_domain_free(struct domain *d)
 
 	if (!s || d->id >= HV_MAX_DOMID)
 		return;
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	struct conn_ent *e = &s->ent[d->id];
 	if (e->d != d) {
 		pthread_mutex_unlock(&s->lock);
@@ -475,7 +512,7 @@ int hv_store_request(struct hv *hv, unsigned type, uint32_t tx_id, const void *r
 		return -LAMINA_EIO;
 	if (len > LAMINA_STORE_PAYLOAD_MAX)
 		return -LAMINA_E2BIG;
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	uint32_t rtype = store_dispatch(s->db, 0, &s->ops, &h, req, s->rsp, &rlen);
 	int rc = (int)rlen;
 	if (rtype == LAMINA_STORE_ERROR)
@@ -570,7 +607,7 @@ int hv_store_watch(struct hv *hv, const char *path, const char *token, hv_store_
 	}
 	w->fn = fn;
 	w->arg = arg;
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	int rc = store_db_watch(s->db, 0, path, token, w);
 	if (rc == 0) {
 		w->next = s->watches;
@@ -592,7 +629,7 @@ int hv_store_unwatch(struct hv *hv, const char *path, const char *token)
 
 	if (!s)
 		return -LAMINA_ENOENT;
-	pthread_mutex_lock(&s->lock);
+	lock_host(s);
 	rc = store_db_unwatch(s->db, 0, path, token);
 	for (struct host_watch **pp = &s->watches; rc == 0 && *pp; pp = &(*pp)->next) {
 		struct host_watch *w = *pp;

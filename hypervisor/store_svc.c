@@ -461,22 +461,27 @@ static void answer(struct store_conn *c)
 	c->reply_end[c->nreply++] = c->rsp_prod + (uint32_t)(c->mark + HDR + rlen);
 }
 
-int store_conn_service(struct store_conn *c)
+int store_conn_service(struct store_conn *c, unsigned budget)
 {
-	bool moved = false;
+	bool moved = false, more = false;
 
 	while (!c->dead) {
 		flush(c, &moved);
 		if (c->dead || prune(c) >= LAMINA_STORE_QUOTA_REQUESTS)
 			break;
+		if (!budget) {
+			more = true;   /* maybe more requests: the caller serves others first */
+			break;
+		}
 		if (read_msg(c, &moved) <= 0)
 			break;
 		answer(c);
+		budget--;
 	}
 	flush(c, &moved);
 	if (moved && !c->dead)
 		c->notify(c->arg);
-	return c->dead ? -LAMINA_EIO : 0;
+	return c->dead ? -LAMINA_EIO : more;
 }
 
 int store_conn_flush(struct store_conn *c)

@@ -62,9 +62,11 @@ struct store_conn *store_conn_new(struct store_db *db, uint16_t dom, void *ring_
 				  const struct store_host_ops *host,
 				  void (*notify)(void *arg), void *arg);
 void store_conn_free(struct store_conn *c);
-/* Take requests and move output while possible; notify if anything moved.
- * 0, or -LAMINA_EIO once the connection has ended. */
-int store_conn_service(struct store_conn *c);
+/* Take up to `budget` requests and move output while possible; notify if
+ * anything moved. 1 if the budget ran out (requests may be left: serve the
+ * other connections, then call again), 0 if none are left for now, or
+ * -LAMINA_EIO once the connection has ended. */
+int store_conn_service(struct store_conn *c, unsigned budget);
 /* Queue a watch event (sent by the next service or flush call). 0, or
  * -LAMINA_ENOSPC (dropped: queue full), -LAMINA_E2BIG, -LAMINA_EIO. */
 int store_conn_event(struct store_conn *c, const char *path, const char *token);

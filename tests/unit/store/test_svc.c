@@ -96,7 +96,7 @@ static uint32_t expect(uint32_t type, uint32_t id)
 {
 	got_len = 0;
 	for (int i = 0; i < 100 && !take(); i++)
-		store_conn_service(conn);
+		store_conn_service(conn, 1000000);
 	ck_assert_uint_ge(got_len, HDR);
 	ck_assert_uint_eq(got_len, HDR + gh->len);
 	ck_assert_uint_eq(gh->type, type);
@@ -111,7 +111,7 @@ static void roundtrip(uint32_t type, uint32_t tx, const void *pl, size_t len,
 	static uint32_t id = 100;
 
 	send(type, ++id, tx, pl, len);
-	ck_assert_int_eq(store_conn_service(conn), 0);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), 0);
 	ck_assert_uint_eq(expect(rtype, id), rlen);
 	ck_assert_int_eq(memcmp(got + HDR, rpl, rlen), 0);
 }
@@ -170,7 +170,7 @@ START_TEST(svc_transaction)
 	char id[16], end[] = "T";
 
 	send(LAMINA_STORE_TRANSACTION_START, 1, 0, "", 1);
-	store_conn_service(conn);
+	store_conn_service(conn, 1000000);
 	ck_assert_uint_gt(expect(LAMINA_STORE_TRANSACTION_START, 1), 1);
 	memcpy(id, got + HDR, gh->len);
 	uint32_t t = (uint32_t)store_parse_uint(id, UINT32_MAX);
@@ -184,7 +184,7 @@ START_TEST(svc_transaction)
 	roundtrip(LAMINA_STORE_READ, 999, "k", 2, LAMINA_STORE_ERROR, "ENOENT", 7);
 	/* an empty start payload is fine too, and "F" aborts */
 	send(LAMINA_STORE_TRANSACTION_START, 2, 0, "", 0);
-	store_conn_service(conn);
+	store_conn_service(conn, 1000000);
 	expect(LAMINA_STORE_TRANSACTION_START, 2);
 	t = (uint32_t)store_parse_uint((char *)got + HDR, UINT32_MAX);
 	roundtrip(LAMINA_STORE_TRANSACTION_END, t, "F", 1, LAMINA_STORE_TRANSACTION_END, "OK", 3);
@@ -233,7 +233,7 @@ START_TEST(svc_too_long)
 			n = sizeof(big) - off;
 		put(big + off, n);
 		off += n;
-		store_conn_service(conn);
+		store_conn_service(conn, 1000000);
 	}
 	ck_assert_uint_eq(expect(LAMINA_STORE_ERROR, 7), 6);
 	ck_assert_str_eq((char *)got + HDR, "E2BIG");
@@ -245,12 +245,12 @@ START_TEST(svc_oversized_length)
 	struct lamina_store_msg h = { LAMINA_STORE_READ, 1, 0, LAMINA_STORE_PAYLOAD_MAX + 1 };
 
 	put(&h, HDR);
-	ck_assert_int_eq(store_conn_service(conn), -LAMINA_EIO);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), -LAMINA_EIO);
 	ck_assert_ptr_nonnull(store_conn_error(conn));
 	ck_assert_ptr_nonnull(strstr(store_conn_error(conn), "payload"));
 	send(LAMINA_STORE_READ, 2, 0, "x", 2);           /* nothing more is read */
 	uint32_t cons = ring.req_cons;
-	ck_assert_int_eq(store_conn_service(conn), -LAMINA_EIO);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), -LAMINA_EIO);
 	ck_assert_uint_eq(ring.req_cons, cons);
 	ck_assert_uint_eq(ring.rsp_prod, 0);
 	ck_assert_int_eq(store_conn_event(conn, "p", "t"), -LAMINA_EIO);
@@ -260,7 +260,7 @@ END_TEST
 START_TEST(svc_prod_past_ring)
 {
 	ring.req_prod = RB + 1;
-	ck_assert_int_eq(store_conn_service(conn), -LAMINA_EIO);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), -LAMINA_EIO);
 	ck_assert_ptr_nonnull(strstr(store_conn_error(conn), "producer"));
 	ck_assert_uint_eq(ring.req_cons, 0);
 	ck_assert_uint_eq(ring.rsp_prod, 0);
@@ -271,7 +271,7 @@ START_TEST(svc_prod_backwards)
 {
 	RT(READ, "/local/domain/5\0", READ, "");
 	ring.req_prod = ring.req_cons - 1;               /* producer behind the consumer */
-	ck_assert_int_eq(store_conn_service(conn), -LAMINA_EIO);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), -LAMINA_EIO);
 }
 END_TEST
 
@@ -279,9 +279,27 @@ START_TEST(svc_rsp_cons_corrupt)
 {
 	send(LAMINA_STORE_READ, 1, 0, "/local/domain/5", 16);
 	ring.rsp_cons = 0x80000000u;                     /* ahead of anything produced */
-	ck_assert_int_eq(store_conn_service(conn), -LAMINA_EIO);
+	ck_assert_int_eq(store_conn_service(conn, 1000000), -LAMINA_EIO);
 	ck_assert_ptr_nonnull(strstr(store_conn_error(conn), "consumer"));
 	ck_assert_uint_eq(ring.rsp_prod, 0);
+}
+END_TEST
+
+/* One call takes at most its budget of requests, and says whether any are
+ * left, so that the store thread can serve the other domains in between. */
+START_TEST(svc_budget)
+{
+	uint32_t before = ring.req_cons;
+
+	ck_assert_int_eq(store_conn_service(conn, 3), 0);   /* nothing sent: nothing left */
+	for (uint32_t i = 0; i < 8; i++)
+		send(LAMINA_STORE_READ, 500 + i, 0, "x", 2);
+	ck_assert_int_eq(store_conn_service(conn, 3), 1);
+	ck_assert_uint_eq(ring.req_cons - before, 3 * (HDR + 2));
+	ck_assert_int_eq(store_conn_service(conn, 0), 1);    /* a budget of 0 takes none */
+	ck_assert_uint_eq(ring.req_cons - before, 3 * (HDR + 2));
+	ck_assert_int_eq(store_conn_service(conn, 100), 0);
+	ck_assert_uint_eq(ring.req_cons - before, 8 * (HDR + 2));
 }
 END_TEST
 
@@ -296,11 +314,11 @@ START_TEST(svc_split_and_wrap)
 		const uint8_t *b = (const uint8_t *)&h;
 		for (size_t i = 0; i < HDR; i++) {
 			put(b + i, 1);
-			store_conn_service(conn);
+			store_conn_service(conn, 1000000);
 		}
 		for (int i = 0; i < n; i++) {
 			put(pl + i, 1);
-			store_conn_service(conn);
+			store_conn_service(conn, 1000000);
 		}
 		ck_assert_uint_eq(expect(LAMINA_STORE_WRITE, (uint32_t)round), 3);
 	}
@@ -328,11 +346,11 @@ START_TEST(svc_request_quota)
 
 	for (unsigned i = 0; i < n; i++)
 		send(LAMINA_STORE_GET_DOMAIN_PATH, i, 0, "5", 2);
-	store_conn_service(conn);
+	store_conn_service(conn, 1000000);
 	/* 20 answered; the rest wait in the ring until replies are consumed */
 	ck_assert_uint_eq(ring.req_cons, LAMINA_STORE_QUOTA_REQUESTS * (HDR + 2));
 	ck_assert_uint_eq(ring.rsp_prod, LAMINA_STORE_QUOTA_REQUESTS * (HDR + 16));
-	store_conn_service(conn);
+	store_conn_service(conn, 1000000);
 	ck_assert_uint_eq(ring.req_cons, LAMINA_STORE_QUOTA_REQUESTS * (HDR + 2));
 	got_len = 0;
 	while (take()) {                                 /* consume two replies */
@@ -341,7 +359,7 @@ START_TEST(svc_request_quota)
 		if (replies == 2)
 			break;
 	}
-	store_conn_service(conn);
+	store_conn_service(conn, 1000000);
 	ck_assert_uint_eq(ring.req_cons, (LAMINA_STORE_QUOTA_REQUESTS + 2) * (HDR + 2));
 	for (; replies < n; replies++)
 		ck_assert_uint_eq(expect(LAMINA_STORE_GET_DOMAIN_PATH, replies), 16);
@@ -364,7 +382,7 @@ START_TEST(svc_event_room)
 	send(LAMINA_STORE_GET_DOMAIN_PATH, 77, 0, "5", 2);
 	for (int i = 0; i < 10000; i++) {
 		got_len = 0;
-		store_conn_service(conn);
+		store_conn_service(conn, 1000000);
 		while (take()) {
 			if (gh->type == LAMINA_STORE_GET_DOMAIN_PATH)
 				goto done;
@@ -432,6 +450,7 @@ Suite *svc_suite(void)
 	tcase_add_test(tc, svc_prod_past_ring);
 	tcase_add_test(tc, svc_prod_backwards);
 	tcase_add_test(tc, svc_rsp_cons_corrupt);
+	tcase_add_test(tc, svc_budget);
 	tcase_add_test(tc, svc_split_and_wrap);
 	tcase_add_test(tc, svc_big_reply);
 	tcase_add_test(tc, svc_request_quota);
