@@ -5,6 +5,8 @@
 //   -m MIB, -M MAXMIB, -c VCPUS, -a CMDLINE, -i INITRD, -t TIMEOUT_S
 //   -s SCRIPT      run SCRIPT in the guest instead of its shell (/lamina/run.sh)
 //   -T SCRIPT      put SCRIPT in the guest as /lamina/test.sh (for -e)
+//   -x FILE        put FILE in the guest as /lamina/<its name>, executable
+//                  (up to 4 of them; e.g. a static test program)
 // The scripts reach the guest in a small cpio archive appended to INITRD.
 //   -r SCRIPT      on a reboot, start the domain again once, running SCRIPT
 //   -e TEXT        type TEXT and a newline once the shell is up (its banner
@@ -72,6 +74,24 @@ static char *slurp(const char *path, size_t *len)
 }
 
 /* INITRD plus an archive with /lamina/{run,test}.sh, in a temporary file. */
+#define MAX_EXTRA 4
+static const char *extra[MAX_EXTRA];   /* -x files */
+static int nextra;
+
+/* Each -x file as /lamina/<its base name>. */
+static void add_extras(FILE *out)
+{
+	for (int i = 0; i < nextra; i++) {
+		const char *base = strrchr(extra[i], '/') ? strrchr(extra[i], '/') + 1 : extra[i];
+		char name[256];
+		size_t len;
+		char *d = slurp(extra[i], &len);
+		snprintf(name, sizeof(name), "lamina/%s", base);
+		cpio_entry(out, name, d, len, 0100755);
+		free(d);
+	}
+}
+
 static const char *initrd_with_scripts(const char *initrd, const char *run, const char *test)
 {
 	static char path[64];
@@ -101,6 +121,7 @@ static const char *initrd_with_scripts(const char *initrd, const char *run, cons
 		char *d = slurp(test, &len);
 		cpio_entry(out, "lamina/test.sh", d, len, 0100755);
 	}
+	add_extras(out);
 	cpio_entry(out, "TRAILER!!!", NULL, 0, 0);
 	fclose(out);
 	return path;
@@ -267,7 +288,7 @@ int main(int argc, char **argv)
 	int timeout = 120, c;
 	char err[256];
 
-	while ((c = getopt(argc, argv, "m:M:c:a:i:t:s:r:e:T:")) != -1) {
+	while ((c = getopt(argc, argv, "m:M:c:a:i:t:s:r:e:T:x:")) != -1) {
 		switch (c) {
 		case 'm': p.mem_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		case 'M': p.max_bytes = strtoull(optarg, NULL, 10) << 20; break;
@@ -279,6 +300,13 @@ int main(int argc, char **argv)
 		case 'r': again = optarg; break;
 		case 'e': type_at_prompt = optarg; break;
 		case 'T': test = optarg; break;
+		case 'x':
+			if (nextra == MAX_EXTRA) {
+				fprintf(stderr, "linux_run: at most %d -x files\n", MAX_EXTRA);
+				return 2;
+			}
+			extra[nextra++] = optarg;
+			break;
 		default: fprintf(stderr, "linux_run: see the usage at the top of linux_run.c\n"); return 2;
 		}
 	}
@@ -298,7 +326,7 @@ int main(int argc, char **argv)
 	}
 	const char *initrd = p.initrd;
 	p.cmdline = cmdline;
-	if (script || test)
+	if (script || test || nextra)
 		p.initrd = initrd_with_scripts(initrd, script, test);
 	int r = run(hv, &p, timeout);
 	if (r == LAMINA_SHUTDOWN_REBOOT && again) {
