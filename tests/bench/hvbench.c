@@ -53,7 +53,7 @@ static void *reader(void *arg)
 }
 
 static struct domain *start_dom(struct hv *hv, const char *name, const char *elf,
-				const char *cmdline, pthread_t *th, int *wfd)
+				const char *cmdline, int vcpus, pthread_t *th, int *wfd)
 {
 	int p[2];
 	char err[256];
@@ -61,7 +61,7 @@ static struct domain *start_dom(struct hv *hv, const char *name, const char *elf
 	if (pipe(p) < 0)
 		return NULL;
 	struct hv_dom_params prm = { .name = name, .kernel = elf, .cmdline = cmdline,
-		.mem_bytes = 32 << 20, .vcpus = 1, .console_fd = p[1] };
+		.mem_bytes = 32 << 20, .vcpus = vcpus, .console_fd = p[1] };
 	struct domain *d = hv_create(hv, &prm, err, sizeof(err));
 	if (!d) {
 		fprintf(stderr, "hvbench: %s: %s\n", name, err);
@@ -126,8 +126,8 @@ int main(int argc, char **argv)
 	}
 	snprintf(c1, sizeof(c1), "role=main iters=%ld pong=1", iters);
 	snprintf(c2, sizeof(c2), "role=pong iters=%ld", iters);
-	struct domain *d1 = start_dom(hv, "bench", argv[2], c1, &th[0], &wfd[0]);
-	struct domain *d2 = start_dom(hv, "pong", argv[2], c2, &th[1], &wfd[1]);
+	struct domain *d1 = start_dom(hv, "bench", argv[2], c1, 2, &th[0], &wfd[0]);
+	struct domain *d2 = start_dom(hv, "pong", argv[2], c2, 1, &th[1], &wfd[1]);
 	if (!d1 || !d2 || evt_host_alloc(d1, &gport, &efd) < 0) {
 		fprintf(stderr, "hvbench: could not set up the domains\n");
 		return 1;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // bench/guest/main.c: micro-benchmarks measured from inside a guest; prints "BENCH name ns_per_op".
-// role=main (domain 1): PIO exit floor, null hypercall, multicall of 32 nulls, doorbell to a
-// back-end, the ping side of an event ping-pong, and a grant for the peer.
+// role=main (domain 1, 2 vCPUs): PIO exit floor, null hypercall, multicall of 32 nulls, doorbell
+// to a back-end, IPI round trips between its two vCPUs (the PV path and a hardware path), the
+// ping side of an event ping-pong, and a grant for the peer.
 // role=pong (domain 2): the pong side, then grant copies of 4 KiB from domain 1's page.
 #include <stdbool.h>
 #include "rt.h"
@@ -149,6 +150,149 @@ static void bench_doorbell(void)
 	rt_printf("BENCH-COUNT doorbells_sent %ld\n", iters);
 }
 
+/* ---- IPI round trips between this domain's two vCPUs ----
+ *
+ * The fast-paths issue asks which in-kernel route wakeups should take.
+ * This compares, on one event-channel IPI port per direction:
+ * - ipi_pv_roundtrip: today's PV path: event_send hypercall, and the
+ *   receiver idles in sched_op BLOCK; both are served in the hypervisor's
+ *   user space (what the Linux guest does by default);
+ * - ipi_hw_roundtrip: the sender sets the event's bits in shared_info and
+ *   vcpu_info itself (as the hypervisor would) and sends a local-APIC IPI
+ *   with the upcall vector; the receiver idles in sti; hlt. KVM handles
+ *   both without leaving the kernel (route 2 in the issue).
+ * A round trip is one IPI each way; the handler for each port sets a flag.
+ */
+static lamina_port_t ipi_to[2];          /* ipi_to[i]: the port that signals vCPU i */
+static volatile int ipi_flag[2];         /* set by vCPU i's handler for ipi_to[i] */
+static volatile int ipi_mode;            /* what vCPU 1 does: 0 wait, 1 pv, 2 hw, 3 stop */
+
+static void on_ipi0(uint32_t port) { (void)port; ipi_flag[0] = 1; }
+static void on_ipi1(uint32_t port) { (void)port; ipi_flag[1] = 1; }
+
+#define LAPIC_REG(off) (((volatile uint32_t *)0xfee00000ull)[(off) / 4])
+
+/* Raise port on vCPU `to` without the hypervisor: the pending bit, the
+ * selector bit, the upcall flag, then an IPI with the upcall vector. */
+static void ipi_hw_send(unsigned to)
+{
+	uint32_t port = ipi_to[to];
+	volatile struct lamina_vcpu_info *vi = &rt_shinfo->vcpu_info[to];
+
+	__atomic_fetch_or(&rt_shinfo->evtchn_pending[port / 64], 1ull << (port % 64), __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&vi->evtchn_pending_sel, 1ull << (port / 64), __ATOMIC_SEQ_CST);
+	__atomic_store_n(&vi->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+	LAPIC_REG(0x310) = to << 24;             /* ICR high: destination APIC id */
+	LAPIC_REG(0x300) = RT_UPCALL_VECTOR;     /* ICR low: fixed delivery: sends */
+}
+
+/* Wait for vCPU me's flag: in sched_op BLOCK (pv) or hlt (hw). */
+static void ipi_wait(unsigned me, bool hw)
+{
+	for (;;) {
+		__asm__ __volatile__("cli");
+		if (ipi_flag[me])
+			break;
+		if (hw)
+			__asm__ __volatile__("sti; hlt" ::: "memory");   /* wakes on the interrupt */
+		else {
+			HC2(LAMINA_HC_sched_op, LAMINA_SCHEDOP_BLOCK, 0);
+			__asm__ __volatile__("sti; nop" ::: "memory");    /* take the upcall */
+		}
+	}
+	ipi_flag[me] = 0;
+	__asm__ __volatile__("sti");
+}
+
+static void ipi_send(unsigned to, bool hw)
+{
+	if (hw)
+		ipi_hw_send(to);
+	else
+		HC1(LAMINA_HC_event_send, ipi_to[to]);
+}
+
+/* vCPU 1: answer each IPI the way the current mode says. A mode change
+ * reaches it through the old mode's IPI (a vCPU blocked in sched_op BLOCK
+ * does not see a hardware IPI, nor one in hlt a hypercall it is not in),
+ * and it acknowledges the new mode in ipi_ready. */
+static volatile int ipi_ready;
+
+static void ipi_ap(void)
+{
+	rt_events_init();
+	for (;;) {
+		int mode = ipi_mode;
+		ipi_ready = mode;
+		if (mode == 3)
+			break;
+		if (mode == 0)
+			continue;
+		ipi_wait(1, mode == 2);
+		if (ipi_mode == mode)
+			ipi_send(0, mode == 2);
+	}
+	__asm__ __volatile__("cli");
+	for (;;)
+		__asm__ __volatile__("hlt");
+}
+
+/* Switch vCPU 1 to mode `to` and wait until it says it switched. */
+static void ipi_switch(int to)
+{
+	int from = ipi_mode;
+
+	ipi_mode = to;
+	if (from == 1 || from == 2)
+		ipi_send(1, from == 2);
+	if (!rt_wait_for(ipi_ready == to, 5000000000ull))
+		rt_fail("vCPU 1 did not take IPI mode %d", to);
+}
+
+static uint64_t ipi_rounds(long n, bool hw)
+{
+	ipi_switch(hw ? 2 : 1);
+	uint64_t t0 = rt_now();
+	for (long i = 0; i < n; i++) {
+		ipi_send(1, hw);
+		ipi_wait(0, hw);
+	}
+	return rt_now() - t0;
+}
+
+static void bench_ipi(void)
+{
+	long n = iters / 4 > 0 ? iters / 4 : 1;
+
+	if (rt_shinfo->nr_vcpus < 2) {
+		rt_printf("BENCH ipi_pv_roundtrip n/a (one vCPU)\n");
+		return;
+	}
+	for (unsigned v = 0; v < 2; v++) {
+		struct lamina_evtchn_bind_ipi b = { .vcpu = v };
+		if (evtchn(LAMINA_EVTCHNOP_BIND_IPI, &b))
+			rt_fail("binding an IPI port to vCPU %u", v);
+		ipi_to[v] = b.port;
+	}
+	rt_on_port(ipi_to[0], on_ipi0);
+	rt_on_port(ipi_to[1], on_ipi1);
+	rt_events_init();
+	if (rt_unmask(ipi_to[0]) || rt_unmask(ipi_to[1]))
+		rt_fail("unmasking the IPI ports");
+	if (rt_vcpu_up(1, ipi_ap) != 0)
+		rt_fail("vCPU 1 did not start");
+	uint64_t pv[ROUNDS / 3], hw[ROUNDS / 3];   /* interleaved rounds, as bench_exits */
+	long m = n / (ROUNDS / 3) > 0 ? n / (ROUNDS / 3) : 1;
+	for (int r = 0; r < ROUNDS / 3; r++) {
+		pv[r] = ipi_rounds(m, false);
+		hw[r] = ipi_rounds(m, true);
+	}
+	report("ipi_pv_roundtrip", 0, median(pv, ROUNDS / 3), m);
+	report("ipi_hw_roundtrip", 0, median(hw, ROUNDS / 3), m);
+	ipi_switch(3);
+	__asm__ __volatile__("cli");
+}
+
 static void grant_page_to(uint16_t peer)
 {
 	struct lamina_gnttab_setup_table st = { .dom = LAMINA_DOMID_SELF, .nr_frames = 1 };
@@ -181,6 +325,7 @@ static void main_role(void)
 	bench_exits();
 	bench_multicall();
 	bench_doorbell();
+	bench_ipi();
 	if (!pong)
 		return;
 	uint64_t t0 = rt_now();
