@@ -20,7 +20,7 @@
  *    while a reader holds it a published table's owner (its struct domain,
  *    RAM mapping and memfd) cannot be torn down. Writer-preferring, never
  *    taken recursively.
- * 2. a domain's d->lock (populated bitmap, physmap). grant_page_in_use() is
+ * 2. a domain's d->lock (populated bitmap, physmap). grant_pages_in_use() is
  *    called with it held and takes 3.
  * 3. leaves, never nested with each other: a table's g->lock, a mapset's
  *    lock. No code takes 2 while holding 3.
@@ -174,14 +174,14 @@ void *grant_frame(struct domain *d, unsigned idx)
 }
 
 /* d->lock held (decrease_reservation): lock order d->lock, then g->lock. */
-bool grant_page_in_use(struct domain *d, uint64_t gfn)
+bool grant_pages_in_use(struct domain *d, uint64_t gfn, uint64_t n)
 {
 	struct grant_table *g = d->gnt;
 
 	if (!g)
 		return false;
 	pthread_mutex_lock(&g->lock);
-	bool used = gt_gfn_pinned(&g->t, gfn);
+	bool used = gt_gfns_granted(&g->t, gfn, n);
 	pthread_mutex_unlock(&g->lock);
 	return used;
 }
