@@ -401,8 +401,9 @@ struct side {
 	uint8_t *p;
 };
 
-/* Resolve p: a grant of p->dom pinned for d, or a page of d's own RAM.
- * reg_lock held until side_put(). */
+/* Resolve p: a grant of p->dom pinned for d, or a page of d's own RAM
+ * (dom SELF or d's id; any other is a bad side, -EINVAL, as grant_table.h
+ * lists no -EPERM for a copy). reg_lock held until side_put(). */
 static int side_get(struct domain *d, const struct lamina_gnttab_copy_ptr *p, bool gref,
 		    bool write, unsigned len, struct side *s)
 {
@@ -412,7 +413,7 @@ static int side_get(struct domain *d, const struct lamina_gnttab_copy_ptr *p, bo
 	*s = (struct side){ .ref = p->u.ref, .write = write };
 	if (!gref) {
 		if (dom != d->id)
-			return -LAMINA_EPERM;
+			return -LAMINA_EINVAL;
 		if (p->u.gfn >= d->ram_bytes / HV_PAGE)
 			return -LAMINA_EINVAL;
 		s->p = mem_gpa(d, p->u.gfn * HV_PAGE + p->offset, len);
