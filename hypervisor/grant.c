@@ -33,9 +33,11 @@
  * Dying granters. Each mapping has its own mmap of the granted page from
  * the granter's memfd (read-only unless the mapping is writable); the KVM
  * slot and the host pointer point there, never into d->ram. An mmap keeps
- * its file and page alive, so when the granter is destroyed (its d->ram
- * unmapped, its memfd closed) the pages others still map stay valid until
- * they are unmapped; only the memory of those pages stays in use.
+ * its file alive, so when the granter is destroyed (its d->ram unmapped,
+ * its memfd closed) the pages others still map stay valid until they are
+ * unmapped. grant_domain_free() first punches every other page out of the
+ * memfd (release_unmapped), so only the memory of the pages still mapped
+ * stays in use, and it goes with the file when the last mapping does.
  */
 
 struct mapset {
@@ -520,9 +522,36 @@ static void drop_own_maps(struct grant_table *g)
 	}
 }
 
+static int cmp_gfn(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Give d's RAM back to the host except the pages peers still map (see
+ * "Dying granters"). g is unpublished, so its pins can only go away; a
+ * page unpinned meanwhile stays until the file goes. Without memory for
+ * the list of pinned gfns every page stays until then. */
+static void release_unmapped(struct domain *d, struct grant_table *g)
+{
+	pthread_mutex_lock(&g->lock);
+	unsigned max = g->t.pinned;
+	uint64_t *keep = malloc((max ? max : 1) * sizeof(*keep));
+	size_t n = keep ? gt_pinned_gfns(&g->t, keep) : 0;
+	pthread_mutex_unlock(&g->lock);
+	if (keep && d->memfd >= 0) {
+		qsort(keep, n, sizeof(*keep), cmp_gfn);
+		pthread_mutex_lock(&d->lock);
+		mem_release_except(d, keep, n);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(keep);
+}
+
 /* Unpublish d's table (no new pin can start; copies in flight finish
- * first), drop d's own mappings, then d's reference: the table lives on
- * while others still map its pages. */
+ * first), drop d's own mappings, give back the RAM nobody maps, then drop
+ * d's reference: the table lives on while others still map its pages. */
 void grant_domain_free(struct domain *d)
 {
 	struct grant_table *g = d->gnt;
@@ -538,6 +567,7 @@ void grant_domain_free(struct domain *d)
 		registry_put(h);
 	pthread_rwlock_unlock(&reg_lock);
 	drop_own_maps(g);
+	release_unmapped(d, g);
 	d->gnt = NULL;
 	table_put(g);
 }

@@ -153,6 +153,22 @@ bool gt_gfn_pinned(const struct gt_table *t, uint64_t gfn)
 	return pinned_in(t, gfn, 1);
 }
 
+size_t gt_pinned_gfns(const struct gt_table *t, uint64_t *out)
+{
+	size_t n = 0;
+
+	for (unsigned f = 0; f < t->nr_frames && n < t->pinned; f++) {
+		if (!t->frame_pinned[f])
+			continue;
+		for (unsigned i = 0; i < PER; i++) {
+			const struct gt_pin *p = &t->pin[f][i];
+			if (p->readers || p->writers)
+				out[n++] = p->gfn;
+		}
+	}
+	return n;
+}
+
 /* True if entry ref is of type PERMIT_ACCESS and names a gfn in [gfn, gfn + n),
  * as the guest has it now. */
 static bool entry_names(const struct gt_table *t, uint32_t ref, uint64_t gfn, uint64_t n)

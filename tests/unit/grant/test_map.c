@@ -3,6 +3,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#define revoke unistd_revoke   /* revoke(2); tests.h's revoke() is the grant helper */
+#include <unistd.h>
+#undef revoke
 #include "tests.h"
 
 START_TEST(new_table_has_one_frame)
@@ -317,6 +321,44 @@ END_TEST
 
 /* ---- Teardown ---- */
 
+/* Bytes of memory the file behind fd holds now. */
+static uint64_t allocated(int fd)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* A destroyed granter gives all its RAM back to the host but the pages
+ * peers still map (one by a guest, one by the host here). */
+START_TEST(granter_teardown_frees_all_but_mapped_pages)
+{
+	uint32_t hg, hh;
+	int fd = dup(d1->memfd);                   /* to look at the file after it is closed */
+
+	ck_assert_int_ge(fd, 0);
+	memset(d1->ram, 0x5a, FAKE_RAM);           /* every page allocated */
+	ck_assert_uint_ge(allocated(fd), FAKE_RAM);
+	strcpy((char *)ram(d1, 352), "kept for d2");
+	strcpy((char *)ram(d1, 353), "kept for the host");
+	publish(d1, 1, 2, 352, LAMINA_GTF_PERMIT_ACCESS);
+	publish(d1, 2, 0, 353, LAMINA_GTF_PERMIT_ACCESS);
+	publish(d1, 3, 2, 354, LAMINA_GTF_PERMIT_ACCESS);   /* granted, never mapped */
+	ck_assert_int_eq(grant_map(d2, 1, 1, HOLE(1), false, &hg), 0);
+	char *host = grant_map_host(d1, 2, 0, true, &hh);
+	ck_assert_ptr_nonnull(host);
+	fake_dom_free(d1);
+	d1 = NULL;
+	ck_assert_uint_le(allocated(fd), 2 * 4096);
+	ck_assert_str_eq((char *)pm_page(d2, HOLE(1), NULL), "kept for d2");
+	ck_assert_str_eq(host, "kept for the host");
+	ck_assert_int_eq(grant_unmap(d2, HOLE(1), hg), 0);
+	ck_assert_int_eq(grant_unmap_host(hv, hh), 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(granter_teardown_keeps_mapped_pages_valid)
 {
 	uint32_t hg, hh;
@@ -461,6 +503,7 @@ TCase *tc_map(void)
 	tcase_add_test(tc, host_map_checks_domain_and_access);
 	tcase_add_test(tc, host_map_writable_and_as_a_guest);
 	tcase_add_test(tc, granter_teardown_keeps_mapped_pages_valid);
+	tcase_add_test(tc, granter_teardown_frees_all_but_mapped_pages);
 	tcase_add_test(tc, mapper_teardown_drops_its_mappings);
 	tcase_add_test(tc, mutual_mappings_then_both_die);
 	tcase_add_test(tc, host_mapping_outlives_everything);
