@@ -74,6 +74,21 @@ size_t console_input_take(struct domain *d, char *buf, size_t max)
 	return n;
 }
 
+int64_t console_input_read(struct domain *d, size_t max, console_copy_fn copy, void *ctx)
+{
+	struct hv_console *c = d->con;
+
+	pthread_mutex_lock(&c->lock);
+	size_t n = c->in_len < max ? c->in_len : max;
+	int rc = n ? copy(ctx, c->in, n) : 0;
+	if (!rc) {
+		memmove(c->in, c->in + n, c->in_len - n);
+		c->in_len -= n;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return rc ? rc : (int64_t)n;
+}
+
 /* Queue input; returns bytes accepted (the rest waits for room). */
 int console_input_put(struct domain *d, const char *buf, size_t len)
 {

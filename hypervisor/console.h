@@ -18,5 +18,12 @@ int console_init(struct domain *d, int out_fd, const char *prefix);
 void console_free(struct domain *d);
 void console_output(struct domain *d, const char *buf, size_t len);
 size_t console_input_take(struct domain *d, char *buf, size_t max);
+/* Offer up to max bytes of queued input, oldest first, to copy(ctx, buf, n)
+ * and consume them only if it returns 0. Returns the bytes consumed, or
+ * copy's (negative) error, with nothing consumed. copy runs under the
+ * console lock, so no other reader takes input meanwhile; it must not
+ * call back into the console. */
+typedef int (*console_copy_fn)(void *ctx, const char *buf, size_t n);
+int64_t console_input_read(struct domain *d, size_t max, console_copy_fn copy, void *ctx);
 int console_input_put(struct domain *d, const char *buf, size_t len);
 #endif

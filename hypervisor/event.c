@@ -421,8 +421,8 @@ int evt_op_status(struct domain *c, unsigned dom, struct lamina_evtchn_status *s
 
 	pthread_mutex_lock(&link_lock);
 	int rc = target(c, dom, &t);
-	if (rc == 0 && st->port >= t->limit)
-		rc = -LAMINA_EINVAL;
+	if (rc == 0 && (st->port == 0 || st->port >= t->limit))
+		rc = -LAMINA_EINVAL;   /* port 0 is never a port (event_channel.h) */
 	if (rc == 0) {
 		pthread_mutex_lock(&t->lock);
 		evtchn_status(t, st->port, st);

@@ -20,7 +20,7 @@
  *    while a reader holds it a published table's owner (its struct domain,
  *    RAM mapping and memfd) cannot be torn down. Writer-preferring, never
  *    taken recursively.
- * 2. a domain's d->lock (populated bitmap, physmap). grant_page_in_use() is
+ * 2. a domain's d->lock (populated bitmap, physmap). grant_pages_in_use() is
  *    called with it held and takes 3.
  * 3. leaves, never nested with each other: a table's g->lock, a mapset's
  *    lock. No code takes 2 while holding 3.
@@ -33,9 +33,11 @@
  * Dying granters. Each mapping has its own mmap of the granted page from
  * the granter's memfd (read-only unless the mapping is writable); the KVM
  * slot and the host pointer point there, never into d->ram. An mmap keeps
- * its file and page alive, so when the granter is destroyed (its d->ram
- * unmapped, its memfd closed) the pages others still map stay valid until
- * they are unmapped; only the memory of those pages stays in use.
+ * its file alive, so when the granter is destroyed (its d->ram unmapped,
+ * its memfd closed) the pages others still map stay valid until they are
+ * unmapped. grant_domain_free() first punches every other page out of the
+ * memfd (release_unmapped), so only the memory of the pages still mapped
+ * stays in use, and it goes with the file when the last mapping does.
  */
 
 struct mapset {
@@ -174,14 +176,14 @@ void *grant_frame(struct domain *d, unsigned idx)
 }
 
 /* d->lock held (decrease_reservation): lock order d->lock, then g->lock. */
-bool grant_page_in_use(struct domain *d, uint64_t gfn)
+bool grant_pages_in_use(struct domain *d, uint64_t gfn, uint64_t n)
 {
 	struct grant_table *g = d->gnt;
 
 	if (!g)
 		return false;
 	pthread_mutex_lock(&g->lock);
-	bool used = gt_gfn_pinned(&g->t, gfn);
+	bool used = gt_gfns_granted(&g->t, gfn, n);
 	pthread_mutex_unlock(&g->lock);
 	return used;
 }
@@ -401,8 +403,9 @@ struct side {
 	uint8_t *p;
 };
 
-/* Resolve p: a grant of p->dom pinned for d, or a page of d's own RAM.
- * reg_lock held until side_put(). */
+/* Resolve p: a grant of p->dom pinned for d, or a page of d's own RAM
+ * (dom SELF or d's id; any other is a bad side, -EINVAL, as grant_table.h
+ * lists no -EPERM for a copy). reg_lock held until side_put(). */
 static int side_get(struct domain *d, const struct lamina_gnttab_copy_ptr *p, bool gref,
 		    bool write, unsigned len, struct side *s)
 {
@@ -412,7 +415,7 @@ static int side_get(struct domain *d, const struct lamina_gnttab_copy_ptr *p, bo
 	*s = (struct side){ .ref = p->u.ref, .write = write };
 	if (!gref) {
 		if (dom != d->id)
-			return -LAMINA_EPERM;
+			return -LAMINA_EINVAL;
 		if (p->u.gfn >= d->ram_bytes / HV_PAGE)
 			return -LAMINA_EINVAL;
 		s->p = mem_gpa(d, p->u.gfn * HV_PAGE + p->offset, len);
@@ -519,9 +522,36 @@ static void drop_own_maps(struct grant_table *g)
 	}
 }
 
+static int cmp_gfn(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Give d's RAM back to the host except the pages peers still map (see
+ * "Dying granters"). g is unpublished, so its pins can only go away; a
+ * page unpinned meanwhile stays until the file goes. Without memory for
+ * the list of pinned gfns every page stays until then. */
+static void release_unmapped(struct domain *d, struct grant_table *g)
+{
+	pthread_mutex_lock(&g->lock);
+	unsigned max = g->t.pinned;
+	uint64_t *keep = malloc((max ? max : 1) * sizeof(*keep));
+	size_t n = keep ? gt_pinned_gfns(&g->t, keep) : 0;
+	pthread_mutex_unlock(&g->lock);
+	if (keep && d->memfd >= 0) {
+		qsort(keep, n, sizeof(*keep), cmp_gfn);
+		pthread_mutex_lock(&d->lock);
+		mem_release_except(d, keep, n);
+		pthread_mutex_unlock(&d->lock);
+	}
+	free(keep);
+}
+
 /* Unpublish d's table (no new pin can start; copies in flight finish
- * first), drop d's own mappings, then d's reference: the table lives on
- * while others still map its pages. */
+ * first), drop d's own mappings, give back the RAM nobody maps, then drop
+ * d's reference: the table lives on while others still map its pages. */
 void grant_domain_free(struct domain *d)
 {
 	struct grant_table *g = d->gnt;
@@ -537,6 +567,7 @@ void grant_domain_free(struct domain *d)
 		registry_put(h);
 	pthread_rwlock_unlock(&reg_lock);
 	drop_own_maps(g);
+	release_unmapped(d, g);
 	d->gnt = NULL;
 	table_put(g);
 }

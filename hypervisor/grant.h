@@ -9,9 +9,11 @@ int grant_domain_init(struct domain *d);   /* sized by d->lim.grant_frames */
 void grant_domain_free(struct domain *d);  /* drops mappings held by/of d */
 /* add_to_physmap LAMINA_SPACE_GRANT_TABLE: host page of grant frame idx, or NULL. */
 void *grant_frame(struct domain *d, unsigned idx);
-/* True if guest page gfn of d is granted with a mapping or copy in flight:
- * it cannot be ballooned out (decrease_reservation returns -EBUSY). */
-bool grant_page_in_use(struct domain *d, uint64_t gfn);
+/* True if a guest page in [gfn, gfn + n) of d is granted (an entry of type
+ * PERMIT_ACCESS names it, mapped by a peer or not) or has a mapping or copy
+ * in flight: memory.h forbids ballooning it out (decrease_reservation
+ * returns -EBUSY). Call with d->lock held. */
+bool grant_pages_in_use(struct domain *d, uint64_t gfn, uint64_t n);
 
 /* grant_table_op, one element each (hc_grant.c decodes and validates the
  * argument structures). Each returns 0 or the element's -LAMINA_E* status

@@ -131,7 +131,8 @@ void gt_unpin(struct gt_table *t, uint32_t ref, bool write)
 	}
 }
 
-bool gt_gfn_pinned(const struct gt_table *t, uint64_t gfn)
+/* True if some pinned entry's captured gfn is in [gfn, gfn + n). */
+static bool pinned_in(const struct gt_table *t, uint64_t gfn, uint64_t n)
 {
 	if (!t->pinned)
 		return false;
@@ -140,11 +141,51 @@ bool gt_gfn_pinned(const struct gt_table *t, uint64_t gfn)
 			continue;
 		for (unsigned i = 0; i < PER; i++) {
 			const struct gt_pin *p = &t->pin[f][i];
-			if ((p->readers || p->writers) && p->gfn == gfn)
+			if ((p->readers || p->writers) && p->gfn - gfn < n)
 				return true;
 		}
 	}
 	return false;
+}
+
+bool gt_gfn_pinned(const struct gt_table *t, uint64_t gfn)
+{
+	return pinned_in(t, gfn, 1);
+}
+
+size_t gt_pinned_gfns(const struct gt_table *t, uint64_t *out)
+{
+	size_t n = 0;
+
+	for (unsigned f = 0; f < t->nr_frames && n < t->pinned; f++) {
+		if (!t->frame_pinned[f])
+			continue;
+		for (unsigned i = 0; i < PER; i++) {
+			const struct gt_pin *p = &t->pin[f][i];
+			if (p->readers || p->writers)
+				out[n++] = p->gfn;
+		}
+	}
+	return n;
+}
+
+/* True if entry ref is of type PERMIT_ACCESS and names a gfn in [gfn, gfn + n),
+ * as the guest has it now. */
+static bool entry_names(const struct gt_table *t, uint32_t ref, uint64_t gfn, uint64_t n)
+{
+	uint32_t w = __atomic_load_n(entry_word(t, ref), __ATOMIC_ACQUIRE);
+
+	if ((w & LAMINA_GTF_TYPE_MASK) != LAMINA_GTF_PERMIT_ACCESS)
+		return false;
+	return __atomic_load_n(entry_gfn(t, ref), __ATOMIC_RELAXED) - gfn < n;
+}
+
+bool gt_gfns_granted(const struct gt_table *t, uint64_t gfn, uint64_t n)
+{
+	for (uint32_t ref = 0; ref < gt_nr_refs(t); ref++)
+		if (entry_names(t, ref, gfn, n))
+			return true;
+	return pinned_in(t, gfn, n);
 }
 
 /* ---- Maptrack ---- */

@@ -59,6 +59,13 @@ int gt_pin(struct gt_table *t, uint32_t ref, uint16_t peer, bool write, uint64_t
 void gt_unpin(struct gt_table *t, uint32_t ref, bool write);
 /* True if some pinned entry names gfn (its captured gfn). */
 bool gt_gfn_pinned(const struct gt_table *t, uint64_t gfn);
+/* The captured gfns of the pinned entries into out (room for t->pinned,
+ * unsorted, one per entry); returns how many. */
+size_t gt_pinned_gfns(const struct gt_table *t, uint64_t *out);
+/* True if a page in [gfn, gfn + n) is granted: some entry of type
+ * PERMIT_ACCESS names it (to any peer, for any access, mapped or not; read
+ * as the guest has it now), or some pinned entry captured it. */
+bool gt_gfns_granted(const struct gt_table *t, uint64_t gfn, uint64_t n);
 
 /* ---- Maptrack: the grant mappings one domain (or the host) holds ---- */
 enum { GT_MAP_FREE, GT_MAP_BUSY, GT_MAP_LIVE };

@@ -34,6 +34,19 @@ int64_t hc_version(struct vcpu *v, const uint64_t a[5])
 	}
 }
 
+/* Where console_io READ puts input: a guest buffer of the calling vCPU. */
+struct guest_dst {
+	struct vcpu *v;
+	uint64_t va;
+};
+
+static int to_guest(void *ctx, const char *buf, size_t n)
+{
+	struct guest_dst *g = ctx;
+
+	return gmem_write(g->v, g->va, buf, n) ? -LAMINA_EFAULT : 0;
+}
+
 /* console_io(cmd, count, buf) */
 int64_t hc_console_io(struct vcpu *v, const uint64_t a[5])
 {
@@ -46,15 +59,13 @@ int64_t hc_console_io(struct vcpu *v, const uint64_t a[5])
 			return -LAMINA_EFAULT;
 		console_output(v->d, buf, n);
 		return (int64_t)n;
-	case LAMINA_CONSOLE_READ:
+	case LAMINA_CONSOLE_READ: {
+		struct guest_dst g = { v, a[2] };
 		if (n && !gmem_ptr(v, a[2], 1, true))
-			return -LAMINA_EFAULT;
-		n = console_input_take(v->d, buf, n);
-		if (gmem_write(v, a[2], buf, n)) {
-			console_input_put(v->d, buf, n);  /* best effort: give it back */
-			return -LAMINA_EFAULT;
-		}
-		return (int64_t)n;
+			return -LAMINA_EFAULT;   /* even when no input waits */
+		/* Consumed only once in the guest's buffer: -EFAULT takes nothing. */
+		return console_input_read(v->d, n, to_guest, &g);
+	}
 	default:
 		return -LAMINA_ENOSYS;
 	}

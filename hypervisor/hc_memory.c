@@ -76,11 +76,11 @@ static int64_t one_extent(struct domain *d, uint64_t gfn, unsigned order, bool r
 	for (uint64_t g = gfn; g < gfn + n; g++) {
 		if (release && !mem_populated(d, g))
 			return -LAMINA_ENOENT;
-		if (release && grant_page_in_use(d, g))
-			return -LAMINA_EBUSY;
 		if (!release && mem_populated(d, g))
 			return -LAMINA_EEXIST;
 	}
+	if (release && grant_pages_in_use(d, gfn, n))
+		return -LAMINA_EBUSY;   /* granted or mapped (memory.h) */
 	if (!release && atomic_load(&d->cur_pages) + n > d->max_pages)
 		return -LAMINA_ENOMEM;
 	for (uint64_t g = gfn; g < gfn + n; g++) {

@@ -15,57 +15,69 @@
 #include "vcpu.h"
 
 
-/* Prepare t's start at ctx, with the caller's control registers and
- * segments; t's own thread loads it (vcpu.c, load_start). d->lock not held. */
-static int64_t up_with_context(struct vcpu *v, struct vcpu *t, uint64_t arg)
+/* Read the UP context at arg and build t's start state from it, with the
+ * caller's control registers and segments; t's own thread loads it
+ * (vcpu.c, load_start). Nothing is stored in t. d->lock not held. */
+static int64_t read_context(struct vcpu *v, uint64_t arg, struct kvm_sregs *s,
+			    struct kvm_regs *r)
 {
 	struct lamina_vcpu_up c;
-	struct kvm_sregs s;
 
 	if (gmem_read(v, arg, &c, sizeof(c)))
 		return -LAMINA_EFAULT;
 	if ((c.cr3 & ~0xfffull) >= v->d->ram_bytes)   /* KVM would refuse it later */
 		return -LAMINA_EINVAL;
-	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)   /* the caller's own vCPU */
+	if (ioctl(v->fd, KVM_GET_SREGS, s) < 0)   /* the caller's own vCPU */
 		return -LAMINA_EINVAL;
-	s.cr3 = c.cr3;
-	s.fs.base = s.gs.base = 0;
-	memset(&s.ldt, 0, sizeof(s.ldt));
-	memset(&s.tr, 0, sizeof(s.tr));
-	s.tr.type = 11;
-	s.tr.present = 1;
-	memset(s.interrupt_bitmap, 0, sizeof(s.interrupt_bitmap));
-	struct kvm_regs r = { .rip = c.rip, .rsp = c.rsp, .rdi = c.rdi, .rflags = 2 };
-	pthread_mutex_lock(&v->d->lock);
-	t->start_sregs = s;
-	t->start_regs = r;
-	t->start_pending = true;
-	t->ever_ran = true;
-	pthread_mutex_unlock(&v->d->lock);
+	s->cr3 = c.cr3;
+	s->fs.base = s->gs.base = 0;
+	memset(&s->ldt, 0, sizeof(s->ldt));
+	memset(&s->tr, 0, sizeof(s->tr));
+	s->tr.type = 11;
+	s->tr.present = 1;
+	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
+	*r = (struct kvm_regs){ .rip = c.rip, .rsp = c.rsp, .rdi = c.rdi, .rflags = 2 };
 	return 0;
 }
 
+/* vcpu.h's checks for UP of t, in its order. d->lock held. */
+static int64_t up_check(const struct vcpu *t, bool ctx)
+{
+	if (t->up)
+		return -LAMINA_EALREADY;
+	return !ctx && !t->ever_ran ? -LAMINA_EINVAL : 0;
+}
+
+/* The checks and the bring-up happen in one d->lock section, so of
+ * concurrent UPs of one vCPU exactly one returns 0 and the others
+ * -EALREADY, and a loser's context never reaches t. */
 static int64_t op_up(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
 	struct domain *d = v->d;
+	struct kvm_sregs s;
+	struct kvm_regs r;
 
 	pthread_mutex_lock(&d->lock);
-	bool up = t->up, ran = t->ever_ran;
+	int64_t rc = up_check(t, arg != 0);   /* first, so -EALREADY beats a bad arg */
 	pthread_mutex_unlock(&d->lock);
-	if (up)
-		return -LAMINA_EALREADY;
-	if (!arg && !ran)
-		return -LAMINA_EINVAL;
-	if (arg) {
-		int64_t r = up_with_context(v, t, arg);
-		if (r)
-			return r;
-	}
+	if (!rc && arg)
+		rc = read_context(v, arg, &s, &r);
+	if (rc)
+		return rc;
 	pthread_mutex_lock(&d->lock);
-	t->up = true;
-	dom_wake_all(d);
+	rc = up_check(t, arg != 0);
+	if (!rc && arg) {
+		t->start_sregs = s;
+		t->start_regs = r;
+		t->start_pending = true;
+		t->ever_ran = true;
+	}
+	if (!rc) {
+		t->up = true;
+		dom_wake_all(d);
+	}
 	pthread_mutex_unlock(&d->lock);
-	return 0;
+	return rc;
 }
 
 static int64_t op_down(struct vcpu *v, struct vcpu *t)

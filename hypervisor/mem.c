@@ -93,6 +93,24 @@ int mem_release_range(struct domain *d, uint64_t gfn, uint64_t n)
 	return 0;
 }
 
+int mem_release_except(struct domain *d, const uint64_t *keep, size_t n)
+{
+	uint64_t pages = d->ram_bytes / HV_PAGE, next = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < n && next < pages; i++) {
+		if (keep[i] < next)
+			continue;   /* a repeat */
+		uint64_t end = keep[i] < pages ? keep[i] : pages;
+		if (mem_release_range(d, next, end - next))
+			rc = -LAMINA_ENOMEM;
+		next = end + 1;   /* past the kept page (or past RAM) */
+	}
+	if (next < pages && mem_release_range(d, next, pages - next))
+		rc = -LAMINA_ENOMEM;
+	return rc;
+}
+
 /* Back page gfn again (zero-filled on first touch). Caller holds d->lock. */
 int mem_populate(struct domain *d, uint64_t gfn)
 {

@@ -13,6 +13,12 @@ void mem_free(struct domain *d);
 bool mem_populated(struct domain *d, uint64_t gfn);
 int mem_release(struct domain *d, uint64_t gfn);
 int mem_release_range(struct domain *d, uint64_t gfn, uint64_t n);
+/* Give every page of d's RAM back to the host except the gfns in
+ * keep[0..n) (sorted; repeats and gfns beyond RAM allowed), one hole punch
+ * per gap: for a dying domain, whose kept pages others still map. Returns
+ * 0 or -LAMINA_ENOMEM (a punch failed; the other gaps were still punched).
+ * Caller holds d->lock. */
+int mem_release_except(struct domain *d, const uint64_t *keep, size_t n);
 int mem_populate(struct domain *d, uint64_t gfn);
 void *mem_gpa(struct domain *d, uint64_t gpa, size_t len);
 #endif

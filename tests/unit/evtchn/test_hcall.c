@@ -304,7 +304,9 @@ START_TEST(status_errors)
 {
 	struct lamina_evtchn_status ro;
 
-	ck_assert_int_eq(status_of(A, LAMINA_DOMID_SELF, 0, &st), 0);   /* never allocated */
+	ck_assert_int_eq(status_of(A, LAMINA_DOMID_SELF, 0, &st), -LAMINA_EINVAL);   /* port 0 */
+	ck_assert_int_eq(status_of(D0, 1, 0, &st), -LAMINA_EINVAL);
+	ck_assert_int_eq(status_of(A, LAMINA_DOMID_SELF, 5, &st), 0);   /* never allocated */
 	ck_assert_uint_eq(st.status, LAMINA_EVTCHNSTAT_CLOSED);
 	ck_assert_uint_eq(st.vcpu, 0);
 	ck_assert_uint_eq(st.u.interdomain.port, 0);
@@ -316,10 +318,12 @@ START_TEST(status_errors)
 	ck_assert_int_eq(status_of(A, 9, 1, &st), -LAMINA_ESRCH);
 	memset(&st, 0, sizeof(st));
 	st.dom = LAMINA_DOMID_SELF;
+	st.port = 1;
 	st.pad = 1;
 	ck_assert_int_eq(eop(A, 0, LAMINA_EVTCHNOP_STATUS, &st), -LAMINA_EINVAL);
 	memset(&ro, 0, sizeof(ro));
 	ro.dom = LAMINA_DOMID_SELF;
+	ro.port = 1;
 	fake_gmem.ro_lo = &ro.status;
 	fake_gmem.ro_hi = &ro + 1;
 	ck_assert_int_eq(eop(A, 0, LAMINA_EVTCHNOP_STATUS, &ro), -LAMINA_EFAULT);

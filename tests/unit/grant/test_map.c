@@ -3,6 +3,10 @@
 #include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#define revoke unistd_revoke   /* revoke(2); tests.h's revoke() is the grant helper */
+#include <unistd.h>
+#undef revoke
 #include "tests.h"
 
 START_TEST(new_table_has_one_frame)
@@ -93,15 +97,16 @@ START_TEST(map_shows_the_granters_page)
 	strcpy((char *)p, "from d2");                     /* writable: d1 sees it */
 	ck_assert_str_eq((char *)ram(d1, 300), "from d2");
 	ck_assert_uint_eq(flags_of(entry_of(d1, 5)), LAMINA_GTF_PERMIT_ACCESS | LAMINA_GTF_WRITING);
-	ck_assert(grant_page_in_use(d1, 300));
-	ck_assert(!grant_page_in_use(d1, 301));
-	ck_assert(!grant_page_in_use(d2, 300));
+	ck_assert(grant_pages_in_use(d1, 300, 1));
+	ck_assert(!grant_pages_in_use(d1, 301, 1));
+	ck_assert(!grant_pages_in_use(d2, 300, 1));
 	ck_assert(!revoke(entry_of(d1, 5)));
 	ck_assert_int_eq(grant_unmap(d2, HOLE(4), h), 0);
 	ck_assert_ptr_null(pm_page(d2, HOLE(4), NULL));
 	ck_assert_uint_eq(flags_of(entry_of(d1, 5)), LAMINA_GTF_PERMIT_ACCESS);
-	ck_assert(!grant_page_in_use(d1, 300));
+	ck_assert(grant_pages_in_use(d1, 300, 1));      /* unmapped, but still granted */
 	ck_assert(revoke(entry_of(d1, 5)));
+	ck_assert(!grant_pages_in_use(d1, 300, 1));
 }
 END_TEST
 
@@ -170,7 +175,8 @@ START_TEST(map_of_a_page_outside_the_granters_ram)
 	pthread_mutex_unlock(&d1->lock);
 	publish(d1, 1, 2, 400, LAMINA_GTF_PERMIT_ACCESS);
 	ck_assert_int_eq(grant_map(d2, 1, 1, HOLE(1), false, &h), -LAMINA_EINVAL);
-	ck_assert(!grant_page_in_use(d1, 400));
+	ck_assert(revoke(entry_of(d1, 1)));
+	ck_assert(!grant_pages_in_use(d1, 400, 1));
 }
 END_TEST
 
@@ -237,10 +243,37 @@ START_TEST(balloon_interlock)
 	publish(d1, 1, 2, 330, LAMINA_GTF_PERMIT_ACCESS);
 	ck_assert_int_eq(grant_map(d2, 1, 1, HOLE(1), false, &h), 0);
 	pthread_mutex_lock(&d1->lock);
-	ck_assert(grant_page_in_use(d1, 330));   /* called under d->lock, as hc_memory does */
+	ck_assert(grant_pages_in_use(d1, 330, 1));   /* called under d->lock, as hc_memory does */
 	pthread_mutex_unlock(&d1->lock);
 	ck_assert_int_eq(grant_unmap(d2, HOLE(1), h), 0);
-	ck_assert(!grant_page_in_use(d1, 330));
+	ck_assert(grant_pages_in_use(d1, 330, 1));   /* granted, mapped or not */
+	ck_assert(revoke(entry_of(d1, 1)));
+	ck_assert(!grant_pages_in_use(d1, 330, 1));
+}
+
+/* memory.h: a page must not be granted to be ballooned out; -EBUSY for a
+ * page that is granted or mapped. Granted means an entry of type
+ * PERMIT_ACCESS names it, for any peer and access, mapped or not. */
+START_TEST(balloon_refuses_granted_pages)
+{
+	publish(d1, 1, 2, 340, LAMINA_GTF_PERMIT_ACCESS);
+	publish(d1, 300, 7, 341, LAMINA_GTF_PERMIT_ACCESS | LAMINA_GTF_READONLY);  /* frame 1 */
+	entry_of(d1, 2)->gfn = 342;                   /* not a grant: type INVALID */
+	pthread_mutex_lock(&d1->lock);
+	ck_assert(grant_pages_in_use(d1, 340, 1));
+	ck_assert(grant_pages_in_use(d1, 341, 1));
+	ck_assert(!grant_pages_in_use(d1, 342, 1));
+	ck_assert(!grant_pages_in_use(d1, 339, 1));
+	ck_assert(grant_pages_in_use(d1, 336, 8));   /* an extent holding 340 and 341 */
+	ck_assert(!grant_pages_in_use(d1, 342, 8));
+	ck_assert(!grant_pages_in_use(d1, 332, 8));
+	pthread_mutex_unlock(&d1->lock);
+	ck_assert(!grant_pages_in_use(d2, 340, 1));
+	ck_assert(revoke(entry_of(d1, 1)));
+	ck_assert(!grant_pages_in_use(d1, 340, 1));
+	ck_assert(grant_pages_in_use(d1, 341, 1));
+	ck_assert(revoke(entry_of(d1, 300)));
+	ck_assert(!grant_pages_in_use(d1, 341, 1));
 }
 END_TEST
 
@@ -288,6 +321,44 @@ END_TEST
 
 /* ---- Teardown ---- */
 
+/* Bytes of memory the file behind fd holds now. */
+static uint64_t allocated(int fd)
+{
+	struct stat st;
+
+	ck_assert_int_eq(fstat(fd, &st), 0);
+	return (uint64_t)st.st_blocks * 512;
+}
+
+/* A destroyed granter gives all its RAM back to the host but the pages
+ * peers still map (one by a guest, one by the host here). */
+START_TEST(granter_teardown_frees_all_but_mapped_pages)
+{
+	uint32_t hg, hh;
+	int fd = dup(d1->memfd);                   /* to look at the file after it is closed */
+
+	ck_assert_int_ge(fd, 0);
+	memset(d1->ram, 0x5a, FAKE_RAM);           /* every page allocated */
+	ck_assert_uint_ge(allocated(fd), FAKE_RAM);
+	strcpy((char *)ram(d1, 352), "kept for d2");
+	strcpy((char *)ram(d1, 353), "kept for the host");
+	publish(d1, 1, 2, 352, LAMINA_GTF_PERMIT_ACCESS);
+	publish(d1, 2, 0, 353, LAMINA_GTF_PERMIT_ACCESS);
+	publish(d1, 3, 2, 354, LAMINA_GTF_PERMIT_ACCESS);   /* granted, never mapped */
+	ck_assert_int_eq(grant_map(d2, 1, 1, HOLE(1), false, &hg), 0);
+	char *host = grant_map_host(d1, 2, 0, true, &hh);
+	ck_assert_ptr_nonnull(host);
+	fake_dom_free(d1);
+	d1 = NULL;
+	ck_assert_uint_le(allocated(fd), 2 * 4096);
+	ck_assert_str_eq((char *)pm_page(d2, HOLE(1), NULL), "kept for d2");
+	ck_assert_str_eq(host, "kept for the host");
+	ck_assert_int_eq(grant_unmap(d2, HOLE(1), hg), 0);
+	ck_assert_int_eq(grant_unmap_host(hv, hh), 0);
+	close(fd);
+}
+END_TEST
+
 START_TEST(granter_teardown_keeps_mapped_pages_valid)
 {
 	uint32_t hg, hh;
@@ -330,7 +401,7 @@ START_TEST(mapper_teardown_drops_its_mappings)
 	ck_assert_uint_eq(flags_of(entry_of(d1, 1)), LAMINA_GTF_PERMIT_ACCESS);
 	ck_assert(revoke(entry_of(d1, 1)));
 	ck_assert(revoke(entry_of(d1, 2)));
-	ck_assert(!grant_page_in_use(d1, 360));
+	ck_assert(!grant_pages_in_use(d1, 360, 1));
 }
 END_TEST
 
@@ -428,9 +499,11 @@ TCase *tc_map(void)
 	tcase_add_test(tc, unmap_errors);
 	tcase_add_test(tc, map_limit_is_max_maps);
 	tcase_add_test(tc, balloon_interlock);
+	tcase_add_test(tc, balloon_refuses_granted_pages);
 	tcase_add_test(tc, host_map_checks_domain_and_access);
 	tcase_add_test(tc, host_map_writable_and_as_a_guest);
 	tcase_add_test(tc, granter_teardown_keeps_mapped_pages_valid);
+	tcase_add_test(tc, granter_teardown_frees_all_but_mapped_pages);
 	tcase_add_test(tc, mapper_teardown_drops_its_mappings);
 	tcase_add_test(tc, mutual_mappings_then_both_die);
 	tcase_add_test(tc, host_mapping_outlives_everything);

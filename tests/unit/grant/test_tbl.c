@@ -249,6 +249,29 @@ START_TEST(gfn_pinned_scans_every_frame)
 }
 END_TEST
 
+START_TEST(gfns_granted_sees_entries_and_pins)
+{
+	struct gt_table *t = mk(4, 4);
+	uint64_t gfn;
+
+	put(t, 2 * PER + 9, 5, 40, LAMINA_GTF_PERMIT_ACCESS | LAMINA_GTF_READONLY);
+	ck_assert(gt_gfns_granted(t, 40, 1));          /* granted, never pinned */
+	ck_assert(gt_gfns_granted(t, 32, 16));
+	ck_assert(!gt_gfns_granted(t, 41, 8));
+	ck_assert(!gt_gfns_granted(t, 32, 8));
+	ck_assert(!gt_gfns_granted(t, 39, 0));
+	put(t, 1, 5, 50, LAMINA_GTF_PERMIT_ACCESS);
+	ck_assert_int_eq(gt_pin(t, 1, 5, true, &gfn), 0);
+	ent(t, 1)->flags = 0;                          /* a plain store: wrong, but the pin holds */
+	ck_assert(gt_gfns_granted(t, 50, 1));
+	gt_unpin(t, 1, true);
+	ck_assert(!gt_gfns_granted(t, 50, 1));
+	ent(t, 1)->gfn = 60;                           /* type INVALID: not a grant */
+	ck_assert(!gt_gfns_granted(t, 60, 1));
+	gt_fini(t, free);
+}
+END_TEST
+
 /* ---- The flags protocol against a concurrent granter ---- */
 
 struct race {
@@ -489,6 +512,7 @@ TCase *tc_tbl(void)
 	tcase_add_test(tc, revoke_refused_while_pinned);
 	tcase_add_test(tc, gfn_is_read_once_per_pin_period);
 	tcase_add_test(tc, gfn_pinned_scans_every_frame);
+	tcase_add_test(tc, gfns_granted_sees_entries_and_pins);
 	tcase_add_test(tc, revoke_races_with_pins);
 	tcase_add_test(tc, pin_terminates_against_a_scribbling_granter);
 	tcase_add_test(tc, maptrack_limit);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <lamina/errno.h>
 #include <lamina/memory.h>
 #include "mem.h"
@@ -110,6 +111,28 @@ START_TEST(release_range)
 	ck_assert_int_eq(mem_release_range(d, ~0ull, 2), -LAMINA_EINVAL);
 	ck_assert_int_eq(mem_release_range(d, 500, 20), 0);       /* partly released already */
 	ck_assert_uint_eq(atomic_load(&d->cur_pages), 500);
+}
+END_TEST
+
+/* Everything but the kept gfns goes back to the host: the memfd's blocks. */
+START_TEST(release_except_keeps_only_those)
+{
+	const uint64_t keep[] = { 3, 3, 100, 511, 4096, ~0ull };   /* repeats, beyond RAM */
+	struct stat st;
+
+	with_ram(2);
+	memset(d->ram, 1, 2u << 20);
+	ck_assert_int_eq(mem_release_except(d, keep, 6), 0);
+	ck_assert_uint_eq(atomic_load(&d->cur_pages), 3);
+	ck_assert(mem_populated(d, 3) && mem_populated(d, 100) && mem_populated(d, 511));
+	ck_assert(!mem_populated(d, 0) && !mem_populated(d, 4) && !mem_populated(d, 510));
+	ck_assert_int_eq(fstat(d->memfd, &st), 0);
+	ck_assert_int_eq(st.st_blocks * 512, 3 * HV_PAGE);
+	ck_assert_int_eq(d->ram[100 * HV_PAGE], 1);
+	ck_assert_int_eq(mem_release_except(d, NULL, 0), 0);      /* keep nothing */
+	ck_assert_uint_eq(atomic_load(&d->cur_pages), 0);
+	ck_assert_int_eq(fstat(d->memfd, &st), 0);
+	ck_assert_int_eq(st.st_blocks, 0);
 }
 END_TEST
 
@@ -238,6 +261,7 @@ int main(void)
 	tcase_add_test(t, init_reports_kvm_failure);
 	tcase_add_test(t, release_and_populate);
 	tcase_add_test(t, release_range);
+	tcase_add_test(t, release_except_keeps_only_those);
 	tcase_add_test(t, populate_respects_the_maximum);
 	tcase_add_test(t, released_page_reads_zero_after_repopulating);
 	tcase_add_test(t, gpa_bounds);
