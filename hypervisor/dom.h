@@ -36,7 +36,7 @@ struct vcpu {
 	struct kvm_sregs start_sregs;
 	struct kvm_regs start_regs;
 	void *affinity;             /* cpu_set_t from hv_vcpu_pin, or NULL (d->lock) */
-	uint64_t runstate_gpa;      /* registered runstate area or 0 (d->lock) */
+	uint64_t runstate_gpa;      /* registered runstate area or 0 (rs_lock) */
 	int irq_efd;                /* irqfd that raises this vCPU's upcall vector */
 	bool irqfd_bound;           /* irq_efd is attached to its GSI (d->lock) */
 	uint8_t upcall_vector;      /* 0 = none registered (d->lock) */

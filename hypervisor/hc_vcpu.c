@@ -203,10 +203,7 @@ static int64_t op_runstate_area(struct vcpu *v, struct vcpu *t, uint64_t arg)
 	if (ri.gpa && (ri.gpa % 8 || (ri.gpa % HV_PAGE) + sizeof(struct lamina_vcpu_runstate_info) > HV_PAGE ||
 		       !mem_gpa(v->d, ri.gpa, sizeof(struct lamina_vcpu_runstate_info))))
 		return -LAMINA_EINVAL;
-	pthread_mutex_lock(&v->d->lock);
-	t->runstate_gpa = ri.gpa;
-	pthread_mutex_unlock(&v->d->lock);
-	runstate_publish(t);
+	runstate_set_area(t, ri.gpa);
 	return 0;
 }
 

@@ -25,4 +25,5 @@ int vcpu_route_upcalls(struct domain *d);   /* d->lock held */
 void runstate_set(struct vcpu *v, int state);
 void runstate_snapshot(struct vcpu *v, struct lamina_vcpu_runstate_info *ri);
 void runstate_publish(struct vcpu *v);
+void runstate_set_area(struct vcpu *v, uint64_t gpa);   /* 0 unregisters; none written after */
 #endif

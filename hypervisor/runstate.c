@@ -22,15 +22,17 @@ void runstate_snapshot(struct vcpu *v, struct lamina_vcpu_runstate_info *ri)
 	pthread_mutex_unlock(&v->rs_lock);
 }
 
-/* Copy the runstate to the guest's registered area with the UPDATE-bit protocol. */
-void runstate_publish(struct vcpu *v)
+/* Copy the runstate to the guest's registered area with the UPDATE-bit
+ * protocol. v->rs_lock held: the area cannot be unregistered meanwhile, so
+ * once REGISTER_RUNSTATE_AREA returns nothing writes the old one. */
+static void publish_locked(struct vcpu *v)
 {
 	struct lamina_vcpu_runstate_info ri, *g;
-	uint64_t gpa = __atomic_load_n(&v->runstate_gpa, __ATOMIC_ACQUIRE);
+	uint64_t gpa = v->runstate_gpa;
 
 	if (!gpa || !(g = mem_gpa(v->d, gpa, sizeof(*g))))
 		return;
-	runstate_snapshot(v, &ri);
+	snapshot_locked(v, &ri, dom_time_ns(v->d));
 	__atomic_store_n(&g->state_entry_time, ri.state_entry_time | LAMINA_RUNSTATE_UPDATE,
 			 __ATOMIC_RELEASE);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -38,6 +40,22 @@ void runstate_publish(struct vcpu *v)
 	memcpy(g->time, ri.time, sizeof(ri.time));
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&g->state_entry_time, ri.state_entry_time, __ATOMIC_RELEASE);
+}
+
+void runstate_publish(struct vcpu *v)
+{
+	pthread_mutex_lock(&v->rs_lock);
+	publish_locked(v);
+	pthread_mutex_unlock(&v->rs_lock);
+}
+
+/* Register (gpa) or unregister (0) v's runstate area, and fill a new one. */
+void runstate_set_area(struct vcpu *v, uint64_t gpa)
+{
+	pthread_mutex_lock(&v->rs_lock);
+	v->runstate_gpa = gpa;
+	publish_locked(v);
+	pthread_mutex_unlock(&v->rs_lock);
 }
 
 void runstate_set(struct vcpu *v, int state)
@@ -50,6 +68,6 @@ void runstate_set(struct vcpu *v, int state)
 		v->rs_state = state;
 		v->rs_entry = now;
 	}
+	publish_locked(v);
 	pthread_mutex_unlock(&v->rs_lock);
-	runstate_publish(v);
 }

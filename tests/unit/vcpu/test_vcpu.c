@@ -71,7 +71,7 @@ void *mem_gpa(struct domain *d, uint64_t gpa, size_t len)
 {
 	return gpa + len <= d->ram_bytes ? d->ram + gpa : NULL;
 }
-void runstate_publish(struct vcpu *v) { (void)v; }
+void runstate_set_area(struct vcpu *v, uint64_t gpa) { v->runstate_gpa = gpa; }
 void runstate_snapshot(struct vcpu *v, struct lamina_vcpu_runstate_info *ri)
 {
 	(void)v;
