@@ -51,28 +51,14 @@ static int parse_mib(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* --halt-poll-us: 0..100000; 0 means never spin. */
-static int parse_poll(const char *s, int *out)
+/* A microseconds option (--halt-poll-us, --tsc-skew-us): 0..max. */
+static int parse_us(const char *opt, const char *s, long max, int *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
-	if (*s < '0' || *s > '9' || *end || v > 100000) {
-		fprintf(stderr, "lamina-hv: --halt-poll-us wants 0 to 100000 microseconds, not '%s'\n", s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
-/* --tsc-skew-us: 0..1000000 (one second). */
-static int parse_skew(const char *s, int *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-
-	if (*s < '0' || *s > '9' || *end || v > 1000000) {
-		fprintf(stderr, "lamina-hv: --tsc-skew-us wants 0 to 1000000 microseconds, not '%s'\n", s);
+	if (*s < '0' || *s > '9' || *end || v > max) {
+		fprintf(stderr, "lamina-hv: --%s wants 0 to %ld microseconds, not '%s'\n", opt, max, s);
 		return -1;
 	}
 	*out = (int)v;
@@ -116,11 +102,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'n': cur.name = optarg; break;
 		case 't': o->timeout = atoi(optarg); break;
 		case 'P':
-			if (parse_poll(optarg, &cur.halt_poll_us))
+			if (parse_us("halt-poll-us", optarg, 100000, &cur.halt_poll_us))
 				return -1;
 			break;
 		case 'K':
-			if (parse_skew(optarg, &cur.tsc_skew_us))
+			if (parse_us("tsc-skew-us", optarg, 1000000, &cur.tsc_skew_us))
 				return -1;
 			break;
 		case 's': o->stats = 1; break;
