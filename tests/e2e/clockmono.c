@@ -2,6 +2,8 @@
 // clockmono.c: runs in the Linux guest: one thread per CPU compares CLOCK_MONOTONIC readings across CPUs; prints one "@T mono" line.
 //
 // usage: clockmono [SECONDS]   (default 3)
+//        clockmono sleep N      N times: how long a 1 s nanosleep lasts, one
+//                               "@T sleep1 s=..." line each (CLOCK_MONOTONIC)
 // Each thread, pinned to its own CPU, loops: read what the other thread last
 // published, read the clock, publish it. The other's value was read by it
 // before this reading was taken, so it must not be later: if it is, time
@@ -12,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define NTHREADS 2
@@ -57,8 +60,25 @@ static void *run(void *arg)
 	}
 }
 
+/* N 1 s sleeps in this process (no fork, no exec: only the sleep and its
+ * wakeup are timed). */
+static int sleeps(int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct timespec one = { 1, 0 };
+		uint64_t t0 = now_ns();
+		while (nanosleep(&one, &one) != 0)
+			;
+		printf("@T sleep1 i=%d s=%.6f\n", i, (double)(now_ns() - t0) / 1e9);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 2 && !strcmp(argv[1], "sleep"))
+		return sleeps(atoi(argv[2]) > 0 && atoi(argv[2]) <= 100 ? atoi(argv[2]) : 7);
 	double secs = argc > 1 ? atof(argv[1]) : 3;
 	struct side side[NTHREADS] = { { .cpu = 0 }, { .cpu = 1 } };
 	pthread_t th[NTHREADS];

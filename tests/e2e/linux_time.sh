@@ -30,7 +30,8 @@ for g in clock vcpu; do
   esac
 done
 
-# 2. The Linux guest, 2 vCPUs, under the same load.
+# 2. The Linux guest, 2 vCPUs, under the same load: clockmono (a static
+# program it runs) times 1 s sleeps and compares CLOCK_MONOTONIC across vCPUs.
 name=e2e/linux-time-under-load
 if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
   res FAIL $name "no guest kernel in the payload ('make guest' did not build it)"
@@ -67,28 +68,32 @@ ppm=$(for i in $(seq 0 15); do g=$(gts "tick-$i") h=$(hts "tick-$i"); [ -n "$g" 
        for (i = NR - 4; i <= NR; i++) if (h[i] - g[i] < b) b = h[i] - g[i]
        printf "%.1f", -(b - a) / (h[NR] - h[1]) * 1e6 }')
 
-# sleep 1, in guest time: the shortest "sleep 1" less the shortest "sleep 0"
-# (what starting one costs) over 7 pairs. A clock running fast or slow
-# shortens or stretches every sleep alike; the load only ever delays a
-# wakeup, and the shortest of seven is the one it delayed least. (Under a
-# host loaded far beyond the hog, medians grew by 20% in one CI run while
-# the clock itself stayed within 130 ppm.) In host time: that, divided by
-# the guest clock's rate against the host's.
-pairs=$(for i in 1 2 3 4 5 6 7; do
+# sleep 1, in guest time: nine 1 s nanosleeps timed inside one process
+# (clockmono sleep: no fork or exec in the measurement, whose cost in the
+# testbed varies by tens of ms under the hog). Judged: the shortest of the
+# nine. A clock running fast or slow shortens or stretches every sleep
+# alike, while the hog only ever delays a wakeup (by 2 to 22 ms in the
+# testbed, median about 8: every wakeup there crosses the hypervisor's user
+# space, which issue 12's fast paths are to remove), so the shortest sleep
+# is the one that tells whether guest time is right. The median is printed
+# too. In host time: that, divided by the guest clock's rate against the
+# host's. For comparison, the shell's "sleep 1" less "sleep 0" (median of
+# 7 pairs).
+all=$(sed -n 's/.*@T sleep1 i=[0-9]* s=\([0-9.]*\).*/\1/p' "$out")
+t=$(echo "$all" | sort -n | head -n 1)
+smed=$(echo "$all" | med)
+tmed=$(for i in 1 2 3 4 5 6 7; do
       a=$(gts "sleep1-$i-a") b=$(gts "sleep1-$i-b") c=$(gts "sleep0-$i-a") d=$(gts "sleep0-$i-b")
-      [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] && echo "$a $b $c $d"; done)
-t=$(echo "$pairs" | awk 'NF == 4 { s1 = $2 - $1; s0 = $4 - $3
-      if (!n++ || s1 < m1) m1 = s1; if (n == 1 || s0 < m0) m0 = s0 }
-      END { if (n) printf "%.6f", m1 - m0 }')
-tmed=$(echo "$pairs" | awk 'NF == 4 { print ($2 - $1) - ($4 - $3) }' | med)
+      [ -n "$a" ] && [ -n "$b" ] && [ -n "$c" ] && [ -n "$d" ] && echo "$a $b $c $d"; done |
+    awk '{ print ($2 - $1) - ($4 - $3) }' | med)
 if [ -z "$t" ] || [ -z "$ppm" ]; then
   res FAIL $name "marks missing (sleep ${t:-none}, drift ${ppm:-none}); $(grep '^END' "$out" | head -n 1)"
   exit 0
 fi
-v=$(awk -v t="$t" -v tmed="${tmed:-0}" -v ppm="$ppm" -v mono="$mono_ok" 'BEGIN {
+v=$(awk -v t="$t" -v smed="${smed:-0}" -v tmed="${tmed:-0}" -v ppm="$ppm" -v mono="$mono_ok" 'BEGIN {
     host = t / (1 + ppm / 1e6); eg = (t - 1) * 100; eh = (host - 1) * 100
     ok = eg <= 1 && eg >= -1 && eh <= 1 && eh >= -1 && mono ~ /^ok /
     sub(/^[a-z]* /, "", mono)
-    printf "%s sleep 1 slept %.4f s of guest time (%+.2f%%; median %.4f s) and %.4f s of host time (%+.2f%%; guest clock %+.1f ppm against the host); CLOCK_MONOTONIC across vCPUs: %s\n",
-      ok ? "PASS" : "FAIL", t, eg, tmed, host, eh, ppm, mono }')
+    printf "%s sleep 1 slept %.4f s of guest time (%+.2f%%; the shortest of 9 in-process sleeps, median %.4f s; the shell'"'"'s sleep 1 less sleep 0: %.4f s) and %.4f s of host time (%+.2f%%; guest clock %+.1f ppm against the host); CLOCK_MONOTONIC across vCPUs: %s\n",
+      ok ? "PASS" : "FAIL", t, eg, smed, tmed, host, eh, ppm, mono }')
 res "${v%% *}" $name "${v#* }"
