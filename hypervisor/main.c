@@ -26,7 +26,7 @@ static const char *usage =
 	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 0 = never)\n"
 	"      --tsc-skew-us N  testing: vCPU i's TSC runs i*N us ahead of vCPU 0's (0 to 1000000)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
-	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
+	"  -s, --stats          print hypercalls, and exits to user space by kind with rates, at the end\n"
 	"  -h, --help           this text\n";
 
 static const char *reason_name(int r)
@@ -155,24 +155,36 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
+/* " name=N" for each hypercall made, and " other=N" for the numbers that
+ * name none (each answered -ENOSYS). */
+static void print_hypercalls(const struct hv_dom_stats *s)
+{
+	uint64_t unnamed = 0;
+
+	for (unsigned i = 0; i < sizeof(s->hypercalls) / sizeof(s->hypercalls[0]); i++) {
+		const char *name = hv_hypercall_name(i);
+		if (!name)
+			unnamed += s->hypercalls[i];
+		else if (s->hypercalls[i])
+			printf(" %s=%llu", name, (unsigned long long)s->hypercalls[i]);
+	}
+	if (unnamed)
+		printf(" other=%llu", (unsigned long long)unnamed);
+}
+
+/* Two lines: pages and hypercalls by name; then exits to user space by
+ * kind, each with its rate since the domain started (docs/man/lamina-hv.1). */
 static void print_stats(struct domain *d)
 {
 	struct hv_dom_stats s;
-	static const char *names[] = { "null", "version", "console_io", "sched_op",
-		"set_timer_op", "vcpu_op", "memory_op", "event_channel_op", "event_send",
-		"grant_table_op", "multicall" };
+	char ex[1024];
 
 	hv_stats(d, &s);
 	printf("lamina-hv: stats %s: pages %llu/%llu", hv_dom_name(d),
 	       (unsigned long long)s.cur_pages, (unsigned long long)s.max_pages);
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (s.hypercalls[i])
-			printf(" %s=%llu", names[i], (unsigned long long)s.hypercalls[i]);
-	printf(" exits:");
-	for (int r = 0; r < 40; r++)
-		if (s.exits[r])
-			printf(" %d=%llu", r, (unsigned long long)s.exits[r]);
-	printf("\n");
+	print_hypercalls(&s);
+	hv_exits_format(ex, sizeof(ex), s.user_exits, s.run_ns);
+	printf("\nlamina-hv: exits %s: %.3f s %s\n", hv_dom_name(d), (double)s.run_ns / 1e9, ex);
 }
 
 int main(int argc, char **argv)
