@@ -344,7 +344,7 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	if (clock_align_tsc(d, p->tsc_skew_us, err, n) < 0)
 		return -1;
 	if (evt_domain_init(d) < 0 || grant_domain_init(d) < 0 ||
-	    console_init(d, p->console_fd, p->console_prefix) < 0) {
+	    console_init(d, p) < 0) {
 		snprintf(err, n, "setting up event channels, grants or console");
 		return -1;
 	}

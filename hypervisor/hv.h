@@ -30,6 +30,14 @@ struct hv_dom_params {
 	const char *log_path;   /* per-domain log; NULL = none */
 	int halt_poll_us;       /* sched_op block spins up to this long first; 0 = never */
 	int tsc_skew_us;        /* tests: vCPU i's TSC runs i * this ahead of vCPU 0's; 0 = none */
+	/* If set, called with each whole console line, its "\n" or "\r\n"
+	 * removed, after the line went to console_fd (a line too long for the
+	 * console's 1 KiB line buffer is not passed). It runs on the thread that
+	 * printed the line, with the console's lock held: it may call hv_stats()
+	 * and write to console_fd (its output then follows the line), but must
+	 * not call hv_console_input(). */
+	void (*console_line)(void *ctx, struct domain *d, const char *line, size_t len);
+	void *console_line_ctx;
 };
 
 /*
@@ -141,6 +149,13 @@ const char *hv_exit_name(unsigned k);
  * run_ns, " (R/s)" with one decimal. Returns what snprintf would (the
  * length it needed); buf is always NUL-terminated if n > 0. */
 int hv_exits_format(char *buf, size_t n, const uint64_t exits[HV_EXIT_KINDS], uint64_t run_ns);
+/* A console_line callback (hv_dom_params) for tests and benchmarks; ctx is
+ * a marker, a NUL-terminated string that outlives the domain. After each
+ * console line that is exactly the marker, it writes one line to the
+ * domain's console_fd and log: "@HVSTATS dom=ID t_ns=T " and then
+ * hv_exits_format()'s counts without rates: d's exits to user space since
+ * it started, at T, CLOCK_MONOTONIC in ns. */
+void hv_exits_on_marker(void *ctx, struct domain *d, const char *line, size_t len);
 /* Ask the guest to stop: writes control/shutdown = "poweroff" or "reboot"
  * (reason LAMINA_SHUTDOWN_POWEROFF or _REBOOT) in its store home. A guest
  * that watches the key acknowledges it by writing "" and then shuts down

@@ -2,6 +2,7 @@
 // main.c: lamina-hv: run one or more domains from the command line until they all end.
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ static const char *usage =
 	"      --tsc-skew-us N  testing: vCPU i's TSC runs i*N us ahead of vCPU 0's (0 to 1000000)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
 	"  -s, --stats          print hypercalls, and exits to user space by kind with rates, at the end\n"
+	"      --stats-marker LINE  testing: after each console line that is exactly LINE, print\n"
+	"                       a line \"@HVSTATS dom=ID t_ns=T total=N hypercall=N ...\"\n"
 	"  -h, --help           this text\n";
 
 static const char *reason_name(int r)
@@ -79,9 +82,25 @@ static int parse_skew(const char *s, int *out)
 	return 0;
 }
 
+/* --stats-marker: 1 to MARKER_MAX printable ASCII characters. */
+#define MARKER_MAX 64
+static int check_marker(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n > 0 && n <= MARKER_MAX;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] >= 0x20 && s[i] < 0x7f;
+	if (!ok)
+		fprintf(stderr, "lamina-hv: --stats-marker wants a line of 1 to %d printable "
+			"characters, not '%s'\n", MARKER_MAX, s);
+	return ok ? 0 : -1;
+}
+
 struct opts {
 	struct hv_dom_params p[MAX_DOMS];
 	int n, timeout, stats;
+	const char *marker;     /* --stats-marker, or NULL */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -90,6 +109,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
 		{ "cmdline", 1, 0, 'a' }, { "initrd", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
 		{ "halt-poll-us", 1, 0, 'P' }, { "tsc-skew-us", 1, 0, 'K' },
+		{ "stats-marker", 1, 0, 'S' },
 		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
 	int c;
@@ -122,6 +142,11 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'K':
 			if (parse_skew(optarg, &cur.tsc_skew_us))
 				return -1;
+			break;
+		case 'S':
+			if (check_marker(optarg))
+				return -1;
+			o->marker = optarg;
 			break;
 		case 's': o->stats = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -203,6 +228,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.n; i++) {
 		if (o.n > 1)
 			o.p[i].console_prefix = o.p[i].name;
+		if (o.marker) {
+			o.p[i].console_line = hv_exits_on_marker;
+			o.p[i].console_line_ctx = (void *)o.marker;
+		}
 		if (!(doms[i] = hv_create(hv, &o.p[i], err, sizeof(err)))) {
 			fprintf(stderr, "lamina-hv: %s: %s\n", o.p[i].kernel, err);
 			hv_close(hv);

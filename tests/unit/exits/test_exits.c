@@ -1,16 +1,35 @@
 // SPDX-License-Identifier: MIT
-// test_exits.c: Check unit tests for exit kinds and their text (exits.c).
+// test_exits.c: Check unit tests for exit kinds and their text (exits.c) and the console's line hook and stats marker (console.c).
 #define _GNU_SOURCE
 #include <check.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include "console.h"
 #include "exits.h"
 #include "hcall.h"
 
 #ifndef SUITE_NAME
 #define SUITE_NAME "exits"
 #endif
+
+/* ---- doubles for what exits.c and console.c call elsewhere in libhv ---- */
+static uint64_t fake_exits[HV_EXIT_KINDS];
+
+int hv_stats(struct domain *d, struct hv_dom_stats *s)
+{
+	(void)d;
+	memset(s, 0, sizeof(*s));
+	memcpy(s->user_exits, fake_exits, sizeof(fake_exits));
+	return 0;
+}
+
+int hv_dom_id(struct domain *d) { return d->id; }
+int64_t hv_now_ns(void) { return 5000000123ll; }
+void pvconsole_kick(struct domain *d) { (void)d; }
 
 /* ---- exit_kind ---- */
 
@@ -115,10 +134,149 @@ START_TEST(format_truncates_safely)
 }
 END_TEST
 
+/* ---- the console's line hook ---- */
+
+static struct domain *d;
+static int out[2], logp[2];        /* console_fd and log pipes: [0] is read here */
+static char lines[8][1100];        /* what the hook was told */
+static int nlines;
+static size_t seen_out;            /* console_fd bytes already written when told */
+
+static size_t drain(int fd, char *buf, size_t n)
+{
+	ssize_t k = read(fd, buf, n - 1);
+
+	buf[k > 0 ? k : 0] = 0;
+	return k > 0 ? (size_t)k : 0;
+}
+
+static void record(void *ctx, struct domain *dd, const char *line, size_t len)
+{
+	int avail = 0;
+
+	ck_assert_ptr_eq(ctx, &nlines);
+	ck_assert_ptr_eq(dd, d);
+	ck_assert_int_lt(nlines, 8);
+	memcpy(lines[nlines], line, len);
+	lines[nlines++][len] = 0;
+	ck_assert_int_eq(ioctl(out[0], FIONREAD, &avail), 0);
+	seen_out = (size_t)avail;
+}
+
+static void open_console(void (*fn)(void *, struct domain *, const char *, size_t), void *ctx)
+{
+	struct hv_dom_params p = { .console_fd = -1, .console_line = fn, .console_line_ctx = ctx };
+
+	ck_assert_int_eq(pipe2(out, O_NONBLOCK), 0);
+	ck_assert_int_eq(pipe2(logp, O_NONBLOCK), 0);
+	p.console_fd = out[1];
+	d = calloc(1, sizeof(*d));
+	d->id = 7;
+	d->log_fd = logp[1];
+	ck_assert_int_eq(console_init(d, &p), 0);
+	nlines = 0;
+}
+
+static void teardown(void)
+{
+	if (d && d->con)
+		console_free(d);
+	free(d);
+	d = NULL;
+	for (int i = 0; i < 2; i++) {
+		close(out[i]);
+		close(logp[i]);
+	}
+}
+
+static void put(const char *s) { console_output(d, s, strlen(s)); }
+
+START_TEST(hook_gets_whole_lines_without_endings)
+{
+	char buf[256];
+
+	open_console(record, &nlines);
+	put("one\r\ntw");
+	ck_assert_int_eq(nlines, 1);
+	ck_assert_str_eq(lines[0], "one");
+	put("o\n\n\r\nthree");   /* an empty line, a bare "\r" line, a partial one */
+	ck_assert_int_eq(nlines, 4);
+	ck_assert_str_eq(lines[1], "two");
+	ck_assert_str_eq(lines[2], "");
+	ck_assert_str_eq(lines[3], "");
+	ck_assert_uint_eq(seen_out, strlen("one\r\ntwo\n\n\r\n"));   /* told after the write */
+	drain(out[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "one\r\ntwo\n\n\r\n");
+}
+END_TEST
+
+START_TEST(hook_skips_lines_longer_than_the_buffer)
+{
+	char big[1100];
+
+	open_console(record, &nlines);
+	memset(big, 'a', sizeof(big));
+	big[1023] = '\n';           /* 1023 characters and the newline: whole */
+	console_output(d, big, 1024);
+	ck_assert_int_eq(nlines, 1);
+	ck_assert_uint_eq(strlen(lines[0]), 1023);
+	console_output(d, big, 1023);    /* 1024 characters: too long, and so is */
+	put("@tail\n");                 /* its tail, which is no line of its own */
+	ck_assert_int_eq(nlines, 1);
+	put("next\n");
+	ck_assert_int_eq(nlines, 2);
+	ck_assert_str_eq(lines[1], "next");
+}
+END_TEST
+
+START_TEST(no_hook_no_calls)
+{
+	char buf[64];
+
+	open_console(NULL, NULL);
+	put("@hvstats\n");
+	drain(out[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "@hvstats\n");
+}
+END_TEST
+
+START_TEST(marker_prints_the_counts_after_its_line)
+{
+	char buf[1024], lg[1024];
+
+	memset(fake_exits, 0, sizeof(fake_exits));
+	fake_exits[HV_EXIT_HYPERCALL] = 41;
+	fake_exits[HV_EXIT_INTR] = 1;
+	open_console(hv_exits_on_marker, "@hvstats");
+	put("before\n@hvstats\r\nafter\n");
+	drain(out[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "before\n@hvstats\r\n"
+			      "@HVSTATS dom=7 t_ns=5000000123 total=42 hypercall=41 doorbell=0 io=0 "
+			      "msr=0 intr=1 hlt=0 shutdown=0 mmio=0 other=0\n"
+			      "after\n");
+	drain(logp[0], lg, sizeof(lg));  /* the log has the guest's bytes as they came, then the line */
+	ck_assert_str_eq(lg, "before\n@hvstats\r\nafter\n"
+			     "@HVSTATS dom=7 t_ns=5000000123 total=42 hypercall=41 doorbell=0 io=0 "
+			     "msr=0 intr=1 hlt=0 shutdown=0 mmio=0 other=0\n");
+}
+END_TEST
+
+START_TEST(marker_must_be_the_whole_line)
+{
+	char buf[256];
+
+	open_console(hv_exits_on_marker, "@hvstats");
+	put("@hvstats \n @hvstats\n@hvstat\nx@hvstats\n@HVSTATS\n");
+	drain(out[0], buf, sizeof(buf));
+	ck_assert_str_eq(buf, "@hvstats \n @hvstats\n@hvstat\nx@hvstats\n@HVSTATS\n");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create(SUITE_NAME);
 	TCase *k = tcase_create("kinds");
+	TCase *c = tcase_create("console");
 
 	tcase_add_test(k, kind_of_port_io);
 	tcase_add_test(k, kind_of_other_reasons);
@@ -126,7 +284,14 @@ int main(void)
 	tcase_add_test(k, format_counts);
 	tcase_add_test(k, format_rates);
 	tcase_add_test(k, format_truncates_safely);
+	tcase_add_checked_fixture(c, NULL, teardown);
+	tcase_add_test(c, hook_gets_whole_lines_without_endings);
+	tcase_add_test(c, hook_skips_lines_longer_than_the_buffer);
+	tcase_add_test(c, no_hook_no_calls);
+	tcase_add_test(c, marker_prints_the_counts_after_its_line);
+	tcase_add_test(c, marker_must_be_the_whole_line);
 	suite_add_tcase(s, k);
+	suite_add_tcase(s, c);
 	SRunner *r = srunner_create(s);
 	srunner_run_all(r, CK_ENV);
 	int failed = srunner_ntests_failed(r);
