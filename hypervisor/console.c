@@ -7,14 +7,18 @@
 #include "console.h"
 #include "pvconsole.h"
 
-int console_init(struct domain *d, int out_fd, const char *prefix)
+/* Output to p->console_fd, lines prefixed with p->console_prefix, each
+ * whole line told to p->console_line. */
+int console_init(struct domain *d, const struct hv_dom_params *p)
 {
 	d->con = calloc(1, sizeof(*d->con));
 	if (!d->con)
 		return -1;
-	d->con->out_fd = out_fd;
-	if (prefix)
-		snprintf(d->con->prefix, sizeof(d->con->prefix), "[%s] ", prefix);
+	d->con->out_fd = p->console_fd;
+	if (p->console_prefix)
+		snprintf(d->con->prefix, sizeof(d->con->prefix), "[%s] ", p->console_prefix);
+	d->con->line_fn = p->console_line;
+	d->con->line_ctx = p->console_line_ctx;
 	pthread_mutex_init(&d->con->lock, NULL);
 	return 0;
 }
@@ -45,6 +49,19 @@ static void flush_line(struct hv_console *c)
 	c->line_len = 0;
 }
 
+/* Tell line_fn of the len bytes in line[] that ended with '\n', already
+ * flushed: without the '\n' or "\r\n", and not if the line was longer than
+ * line[] (only its tail is there). c->lock held. */
+static void tell_line(struct domain *d, struct hv_console *c, size_t len)
+{
+	if (!c->line_fn || c->line_cut)
+		return;
+	len--;
+	if (len && c->line[len - 1] == '\r')
+		len--;
+	c->line_fn(c->line_ctx, d, c->line, len);
+}
+
 /* Copy output to the log at once, and to the attached fd a whole line at a
  * time (a line longer than the buffer goes out in buffer-sized pieces). */
 void console_output(struct domain *d, const char *buf, size_t len)
@@ -55,8 +72,15 @@ void console_output(struct domain *d, const char *buf, size_t len)
 	write_all(d->log_fd, buf, len);
 	for (size_t i = 0; i < len; i++) {
 		c->line[c->line_len++] = buf[i];
-		if (buf[i] == '\n' || c->line_len == sizeof(c->line))
+		if (buf[i] == '\n') {
+			size_t n = c->line_len;
 			flush_line(c);
+			tell_line(d, c, n);
+			c->line_cut = false;
+		} else if (c->line_len == sizeof(c->line)) {
+			flush_line(c);
+			c->line_cut = true;
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 }

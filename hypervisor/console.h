@@ -9,12 +9,16 @@ struct hv_console {
 	char prefix[72];          /* "[name] " at each line start, or "" */
 	char line[1024];          /* output line being collected (lock) */
 	size_t line_len;
+	bool line_cut;            /* line[] continues a line too long for it (lock) */
+	/* hv_dom_params.console_line: told of each whole line (lock held) */
+	void (*line_fn)(void *ctx, struct domain *d, const char *line, size_t len);
+	void *line_ctx;
 	pthread_mutex_t lock;     /* guards in[] and output */
 	char in[4096];            /* input typed at the console, not yet read */
 	size_t in_len;
 };
 
-int console_init(struct domain *d, int out_fd, const char *prefix);
+int console_init(struct domain *d, const struct hv_dom_params *p);
 void console_free(struct domain *d);
 void console_output(struct domain *d, const char *buf, size_t len);
 size_t console_input_take(struct domain *d, char *buf, size_t max);

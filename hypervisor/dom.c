@@ -58,6 +58,7 @@ static void dom_stop(struct domain *d, int state, int reason)
 	if (d->state != HV_DOM_SHUTDOWN && d->state != HV_DOM_CRASHED) {
 		d->state = state;
 		d->shutdown_reason = reason;
+		d->end_ns = hv_now_ns();
 	}
 	dom_wake_all(d);
 	pthread_mutex_unlock(&d->lock);
@@ -343,7 +344,7 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	if (clock_align_tsc(d, p->tsc_skew_us, err, n) < 0)
 		return -1;
 	if (evt_domain_init(d) < 0 || grant_domain_init(d) < 0 ||
-	    console_init(d, p->console_fd, p->console_prefix) < 0) {
+	    console_init(d, p) < 0) {
 		snprintf(err, n, "setting up event channels, grants or console");
 		return -1;
 	}
@@ -401,6 +402,7 @@ int hv_start(struct domain *d)
 		return -1;
 	}
 	d->state = HV_DOM_RUNNING;
+	d->start_ns = hv_now_ns();
 	pthread_mutex_unlock(&d->lock);
 	if (timer_start(d) < 0)
 		return -1;
@@ -498,13 +500,15 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s)
 	pthread_mutex_lock(&d->lock);
 	s->state = d->state;
 	s->reason = d->shutdown_reason;
+	if (d->start_ns)
+		s->run_ns = (uint64_t)((d->end_ns ? d->end_ns : hv_now_ns()) - d->start_ns);
 	pthread_mutex_unlock(&d->lock);
 	s->vcpus = d->nr_vcpus;
 	s->cur_pages = atomic_load(&d->cur_pages);
 	s->max_pages = d->max_pages;
 	for (int i = 0; i < d->nr_vcpus; i++) {
-		for (int r = 0; r < HV_EXIT_REASONS; r++)
-			s->exits[r] += atomic_load(&d->vcpu[i].exits[r]);
+		for (int k = 0; k < HV_EXIT_KINDS; k++)
+			s->user_exits[k] += atomic_load(&d->vcpu[i].exits[k]);
 		struct lamina_vcpu_runstate_info ri;
 		runstate_snapshot(&d->vcpu[i], &ri);
 		s->cpu_ns += ri.time[LAMINA_RUNSTATE_RUNNING];

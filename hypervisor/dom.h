@@ -14,7 +14,6 @@
 #define HV_MAX_VCPUS 8
 #define HV_PAGE 4096ull
 #define HV_HC_SLOTS 64          /* counters per hypercall number */
-#define HV_EXIT_REASONS 40      /* counters per KVM exit reason */
 
 struct domain;
 
@@ -52,7 +51,7 @@ struct vcpu {
 	int64_t ptimer_at;          /* PV ns ptimer is armed for, 0 = disarmed (vCPU thread) */
 	int64_t poll_ns;            /* sched_op block's spin window now (vCPU thread) */
 	atomic_bool timers_dirty;   /* timers changed or ptimer signalled since the vCPU looked */
-	atomic_uint_fast64_t exits[HV_EXIT_REASONS];
+	atomic_uint_fast64_t exits[HV_EXIT_KINDS];   /* exits to user space by enum hv_exit_kind */
 	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
 	int64_t tsc_offset;         /* guest TSC - host TSC, as set at creation */
 	uint64_t clock_gpa;         /* where KVM keeps this vCPU's PV clock, 0 = nowhere (vCPU thread) */
@@ -94,6 +93,7 @@ struct domain {
 	int shutdown_reason;        /* LAMINA_SHUTDOWN_* once state is SHUTDOWN (d->lock) */
 	char crash_why[320];        /* why the domain was killed, if it was */
 	int64_t boot_ns;            /* CLOCK_MONOTONIC at creation (system time before the VM exists) */
+	int64_t start_ns, end_ns;   /* CLOCK_MONOTONIC at hv_start() and when it ended; 0 = not yet (d->lock) */
 	pthread_mutex_t wc_lock;    /* serialises wallclock updates (clock.c) */
 	atomic_uint_fast64_t hc_count[HV_HC_SLOTS];
 	atomic_uint_fast64_t doorbell_exits;  /* doorbells to host-linked ports that reached user space */

@@ -30,13 +30,40 @@ struct hv_dom_params {
 	const char *log_path;   /* per-domain log; NULL = none */
 	int halt_poll_us;       /* sched_op block spins up to this long first; 0 = never */
 	int tsc_skew_us;        /* tests: vCPU i's TSC runs i * this ahead of vCPU 0's; 0 = none */
+	/* If set, called with each whole console line, its "\n" or "\r\n"
+	 * removed, after the line went to console_fd (a line too long for the
+	 * console's 1 KiB line buffer is not passed). It runs on the thread that
+	 * printed the line, with the console's lock held: it may call hv_stats()
+	 * and write to console_fd (its output then follows the line), but must
+	 * not call hv_console_input(). */
+	void (*console_line)(void *ctx, struct domain *d, const char *line, size_t len);
+	void *console_line_ctx;
+};
+
+/*
+ * Exits to user space: each time KVM_RUN returns to a vCPU thread of
+ * libhv's process, counted by kind. KVM handles everything else in the
+ * kernel (the in-kernel LAPIC, doorbells to back-ends through ioeventfd).
+ */
+enum hv_exit_kind {
+	HV_EXIT_HYPERCALL,  /* port I/O on the hypercall port: one hypercall */
+	HV_EXIT_DOORBELL,   /* an event_send doorbell the kernel did not complete */
+	HV_EXIT_IO,         /* any other port I/O (a PV guest makes none) */
+	HV_EXIT_MSR,        /* an MSR access KVM forwards (the hypercall-page MSR) */
+	HV_EXIT_INTR,       /* a signal: the vCPU's own timer, or a kick from another thread */
+	HV_EXIT_HLT,        /* hlt that KVM did not handle in the kernel */
+	HV_EXIT_SHUTDOWN,   /* a triple fault: the domain is killed */
+	HV_EXIT_MMIO,       /* an access to unbacked guest-physical memory: killed */
+	HV_EXIT_OTHER,      /* any other KVM exit reason: killed */
+	HV_EXIT_KINDS
 };
 
 struct hv_dom_stats {
 	int state, reason, vcpus;
 	uint64_t cur_pages, max_pages;
 	uint64_t cpu_ns;
-	uint64_t exits[40];
+	uint64_t run_ns;            /* since hv_start(), up to the domain's end once it has ended */
+	uint64_t user_exits[HV_EXIT_KINDS];   /* exits to user space, by enum hv_exit_kind */
 	uint64_t hypercalls[64];
 	uint64_t doorbell_exits;    /* doorbells to back-end ports that reached user space */
 	uint64_t device_io_exits;   /* port I/O to no device (a PV guest makes none) */
@@ -113,6 +140,22 @@ typedef void hv_trace_fn(void *ctx, int vcpu, const uint64_t a[6], int64_t ret);
 void hv_set_trace(struct domain *d, hv_trace_fn *fn, void *ctx);
 /* The name of hypercall nr ("event_send"), or NULL if there is none. */
 const char *hv_hypercall_name(unsigned nr);
+/* The name of exit kind k ("hypercall", "doorbell", "io", "msr", "intr",
+ * "hlt", "shutdown", "mmio", "other"), or NULL past HV_EXIT_KINDS. These
+ * names are an interface: tools print and parse them. */
+const char *hv_exit_name(unsigned k);
+/* "total=N hypercall=N doorbell=N ... other=N": the sum, then every kind
+ * in enum order. With run_ns > 0 each count is followed by its rate over
+ * run_ns, " (R/s)" with one decimal. Returns what snprintf would (the
+ * length it needed); buf is always NUL-terminated if n > 0. */
+int hv_exits_format(char *buf, size_t n, const uint64_t exits[HV_EXIT_KINDS], uint64_t run_ns);
+/* A console_line callback (hv_dom_params) for tests and benchmarks; ctx is
+ * a marker, a NUL-terminated string that outlives the domain. After each
+ * console line that is exactly the marker, it writes one line to the
+ * domain's console_fd and log: "@HVSTATS dom=ID t_ns=T " and then
+ * hv_exits_format()'s counts without rates: d's exits to user space since
+ * it started, at T, CLOCK_MONOTONIC in ns. */
+void hv_exits_on_marker(void *ctx, struct domain *d, const char *line, size_t len);
 /* Ask the guest to stop: writes control/shutdown = "poweroff" or "reboot"
  * (reason LAMINA_SHUTDOWN_POWEROFF or _REBOOT) in its store home. A guest
  * that watches the key acknowledges it by writing "" and then shuts down

@@ -2,6 +2,7 @@
 // main.c: lamina-hv: run one or more domains from the command line until they all end.
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -26,7 +27,9 @@ static const char *usage =
 	"  -P, --halt-poll-us N idle vCPUs spin up to N us for an event first (default 0 = never)\n"
 	"      --tsc-skew-us N  testing: vCPU i's TSC runs i*N us ahead of vCPU 0's (0 to 1000000)\n"
 	"  -t, --timeout SECS   destroy all domains after SECS (default 0 = never)\n"
-	"  -s, --stats          print hypercall and exit counts per domain at the end\n"
+	"  -s, --stats          print hypercalls, and exits to user space by kind with rates, at the end\n"
+	"      --stats-marker LINE  testing: after each console line that is exactly LINE, print\n"
+	"                       a line \"@HVSTATS dom=ID t_ns=T total=N hypercall=N ...\"\n"
 	"  -h, --help           this text\n";
 
 static const char *reason_name(int r)
@@ -65,9 +68,25 @@ static int parse_us(const char *opt, const char *s, long max, int *out)
 	return 0;
 }
 
+/* --stats-marker: 1 to MARKER_MAX printable ASCII characters. */
+#define MARKER_MAX 64
+static int check_marker(const char *s)
+{
+	size_t n = strlen(s);
+	bool ok = n > 0 && n <= MARKER_MAX;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = s[i] >= 0x20 && s[i] < 0x7f;
+	if (!ok)
+		fprintf(stderr, "lamina-hv: --stats-marker wants a line of 1 to %d printable "
+			"characters, not '%s'\n", MARKER_MAX, s);
+	return ok ? 0 : -1;
+}
+
 struct opts {
 	struct hv_dom_params p[MAX_DOMS];
 	int n, timeout, stats;
+	const char *marker;     /* --stats-marker, or NULL */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -76,6 +95,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "mem", 1, 0, 'm' }, { "maxmem", 1, 0, 'M' }, { "vcpus", 1, 0, 'c' },
 		{ "cmdline", 1, 0, 'a' }, { "initrd", 1, 0, 'i' }, { "name", 1, 0, 'n' }, { "timeout", 1, 0, 't' },
 		{ "halt-poll-us", 1, 0, 'P' }, { "tsc-skew-us", 1, 0, 'K' },
+		{ "stats-marker", 1, 0, 'S' },
 		{ "stats", 0, 0, 's' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 } };
 	struct hv_dom_params cur = { .mem_bytes = 16 << 20, .vcpus = 1, .console_fd = 1 };
 	int c;
@@ -109,6 +129,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			if (parse_us("tsc-skew-us", optarg, 1000000, &cur.tsc_skew_us))
 				return -1;
 			break;
+		case 'S':
+			if (check_marker(optarg))
+				return -1;
+			o->marker = optarg;
+			break;
 		case 's': o->stats = 1; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); return -1;
@@ -141,24 +166,36 @@ static void *watchdog(void *arg)
 	return NULL;
 }
 
+/* " name=N" for each hypercall made, and " other=N" for the numbers that
+ * name none (each answered -ENOSYS). */
+static void print_hypercalls(const struct hv_dom_stats *s)
+{
+	uint64_t unnamed = 0;
+
+	for (unsigned i = 0; i < sizeof(s->hypercalls) / sizeof(s->hypercalls[0]); i++) {
+		const char *name = hv_hypercall_name(i);
+		if (!name)
+			unnamed += s->hypercalls[i];
+		else if (s->hypercalls[i])
+			printf(" %s=%llu", name, (unsigned long long)s->hypercalls[i]);
+	}
+	if (unnamed)
+		printf(" other=%llu", (unsigned long long)unnamed);
+}
+
+/* Two lines: pages and hypercalls by name; then exits to user space by
+ * kind, each with its rate since the domain started (docs/man/lamina-hv.1). */
 static void print_stats(struct domain *d)
 {
 	struct hv_dom_stats s;
-	static const char *names[] = { "null", "version", "console_io", "sched_op",
-		"set_timer_op", "vcpu_op", "memory_op", "event_channel_op", "event_send",
-		"grant_table_op", "multicall" };
+	char ex[1024];
 
 	hv_stats(d, &s);
 	printf("lamina-hv: stats %s: pages %llu/%llu", hv_dom_name(d),
 	       (unsigned long long)s.cur_pages, (unsigned long long)s.max_pages);
-	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (s.hypercalls[i])
-			printf(" %s=%llu", names[i], (unsigned long long)s.hypercalls[i]);
-	printf(" exits:");
-	for (int r = 0; r < 40; r++)
-		if (s.exits[r])
-			printf(" %d=%llu", r, (unsigned long long)s.exits[r]);
-	printf("\n");
+	print_hypercalls(&s);
+	hv_exits_format(ex, sizeof(ex), s.user_exits, s.run_ns);
+	printf("\nlamina-hv: exits %s: %.3f s %s\n", hv_dom_name(d), (double)s.run_ns / 1e9, ex);
 }
 
 int main(int argc, char **argv)
@@ -177,6 +214,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.n; i++) {
 		if (o.n > 1)
 			o.p[i].console_prefix = o.p[i].name;
+		if (o.marker) {
+			o.p[i].console_line = hv_exits_on_marker;
+			o.p[i].console_line_ctx = (void *)o.marker;
+		}
 		if (!(doms[i] = hv_create(hv, &o.p[i], err, sizeof(err)))) {
 			fprintf(stderr, "lamina-hv: %s: %s\n", o.p[i].kernel, err);
 			hv_close(hv);

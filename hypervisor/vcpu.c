@@ -15,6 +15,7 @@
 #include <lamina/shared_info.h>
 #include "clock.h"
 #include "event.h"
+#include "exits.h"
 #include "hcall.h"
 #include "hv_int.h"
 #include "timer.h"
@@ -136,31 +137,29 @@ static bool may_run(struct vcpu *v)
 	return ok;
 }
 
-static void on_io(struct vcpu *v)
+/* An event_send doorbell that reached user space: a port with no
+ * ioeventfd (or one KVM missed), sent the slow way. */
+static void on_doorbell(struct vcpu *v)
+{
+	struct kvm_run *r = v->run;
+	uint32_t port;
+
+	memcpy(&port, (uint8_t *)r + r->io.data_offset, 4);
+	if (evt_port_fast(v->d, port))
+		atomic_fetch_add(&v->d->doorbell_exits, 1);
+	int64_t rc = evt_send_local(v, port);
+	if (rc) {   /* 0 needs no write: eax still holds the port (hcall.c) */
+		r->s.regs.regs.rax = (uint64_t)rc;
+		r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
+	}
+}
+
+/* No devices: reads float high, writes vanish. Count and name them. */
+static void on_device_io(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
 	uint8_t *data = (uint8_t *)r + r->io.data_offset;
 
-	if (r->io.size == 4 && r->io.count == 1 && r->io.port == HC_PORT &&
-	    r->io.direction == KVM_EXIT_IO_IN) {
-		hcall_on_exit(v, data);
-		return;
-	}
-	if (r->io.direction == KVM_EXIT_IO_OUT && r->io.size == 4 && r->io.count == 1) {
-		if (r->io.port == HC_DOORBELL) {
-			uint32_t port;
-			memcpy(&port, data, 4);
-			if (evt_port_fast(v->d, port))
-				atomic_fetch_add(&v->d->doorbell_exits, 1);
-			int64_t rc = evt_send_local(v, port);
-			if (rc) {   /* 0 needs no write: eax still holds the port (hcall.c) */
-				r->s.regs.regs.rax = (uint64_t)rc;
-				r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;
-			}
-			return;
-		}
-	}
-	/* No devices: reads float high, writes vanish. Count and name them. */
 	if (atomic_fetch_add(&v->d->device_io_exits, 1) < 8)
 		dom_log(v->d, "lamina: vCPU %d: %s of I/O port %#x, which has no device", v->id,
 			r->io.direction == KVM_EXIT_IO_IN ? "read" : "write", r->io.port);
@@ -180,31 +179,35 @@ static void on_msr(struct vcpu *v, bool write)
 		r->msr.data = 0;
 }
 
-/* Handle one exit; false if the domain must stop. */
-static bool on_exit(struct vcpu *v)
+/* Handle one exit of the given kind (exits.h); false if the domain must stop. */
+static bool on_exit(struct vcpu *v, unsigned kind)
 {
 	struct kvm_run *r = v->run;
 
-	switch (r->exit_reason) {
-	case KVM_EXIT_IO:
-		on_io(v);
+	switch (kind) {
+	case HV_EXIT_HYPERCALL:
+		hcall_on_exit(v, (uint8_t *)r + r->io.data_offset);
 		return true;
-	case KVM_EXIT_X86_WRMSR:
-	case KVM_EXIT_X86_RDMSR:
+	case HV_EXIT_DOORBELL:
+		on_doorbell(v);
+		return true;
+	case HV_EXIT_IO:
+		on_device_io(v);
+		return true;
+	case HV_EXIT_MSR:
 		on_msr(v, r->exit_reason == KVM_EXIT_X86_WRMSR);
 		return true;
-	case KVM_EXIT_INTR:
+	case HV_EXIT_INTR:
+	case HV_EXIT_HLT:
 		return true;
-	case KVM_EXIT_HLT:
-		return true;
-	case KVM_EXIT_SHUTDOWN:
+	case HV_EXIT_SHUTDOWN:
 		/* AMD SVM resets the vCPU before this exit (rip 0xfff0): name
 		 * where it last left the guest as well. */
 		dom_crash(v->d, "vCPU %d triple-faulted (rip %#llx; its previous exit was at rip %#llx)",
 			  v->id, (unsigned long long)r->s.regs.regs.rip,
 			  (unsigned long long)v->last_rip);
 		return false;
-	case KVM_EXIT_MMIO:
+	case HV_EXIT_MMIO:
 		dom_crash(v->d, "vCPU %d touched unbacked physical address %#llx (rip %#llx)",
 			  v->id, (unsigned long long)r->mmio.phys_addr,
 			  (unsigned long long)r->s.regs.regs.rip);
@@ -257,18 +260,18 @@ void *vcpu_main(void *arg)
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 		int rc = ioctl(v->fd, KVM_RUN, 0);
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
-			atomic_fetch_add(&v->exits[KVM_EXIT_INTR], 1);
+			atomic_fetch_add(&v->exits[HV_EXIT_INTR], 1);
 			continue;
 		}
 		if (rc < 0) {
 			dom_crash(v->d, "vCPU %d: KVM_RUN: %s", v->id, strerror(errno));
 			break;
 		}
-		unsigned why = v->run->exit_reason;
-		if (why != KVM_EXIT_SHUTDOWN)
+		unsigned kind = exit_kind(v->run);
+		if (kind != HV_EXIT_SHUTDOWN)
 			v->last_rip = v->run->s.regs.regs.rip;
-		atomic_fetch_add(&v->exits[why < HV_EXIT_REASONS ? why : 0], 1);
-		if (!on_exit(v))
+		atomic_fetch_add(&v->exits[kind], 1);
+		if (!on_exit(v, kind))
 			break;
 	}
 	timer_vcpu_fini(v);

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define HV_MAX_EXIT_REASONS 8
+#define HV_MAX_EXIT_REASONS 12
 #define HV_MAX_HCALL_KINDS 12
 
 enum hv_state { HV_RUNNING = 1, HV_PAUSED, HV_SHUTTING_DOWN, HV_SHUTOFF, HV_CRASHED };
@@ -39,7 +39,7 @@ struct hv_stats {
 	uint64_t cpu_ns; // all vCPUs
 	uint64_t hypercalls; // total
 	unsigned nexits, nhcalls;
-	struct hv_count exits[HV_MAX_EXIT_REASONS]; // by exit reason
+	struct hv_count exits[HV_MAX_EXIT_REASONS]; // exits to user space, by kind
 	struct hv_count hcalls[HV_MAX_HCALL_KINDS]; // by hypercall
 };
 

@@ -5,11 +5,12 @@
 
 #include "hvif.h"
 
+#include <hv.h> // enum hv_exit_kind and its names: the same as the kvm back-end's
+
 #define FAKE_TICK_NS 50000000ull // 50 ms
 #define FAKE_CON_MAX 65536
 #define FAKE_TRACE_MAX 256
 #define FAKE_NHC 11 // hypercalls 0..10 of abi/lamina/hypercall.h
-#define FAKE_NEXITS 4
 
 struct hv_backend {
 	int tfd;
@@ -27,7 +28,7 @@ struct hv_dom {
 	int shutdown_ticks, crash_ticks; // <0: nothing pending
 	unsigned vcpus, max_vcpus;
 	uint64_t mem_kib, maxmem_kib, cpu_ns;
-	uint64_t exits[FAKE_NEXITS], hcalls[FAKE_NHC];
+	uint64_t exits[HV_EXIT_KINDS], hcalls[FAKE_NHC];
 	char targets[DOM_MAX_DISKS * 2][DOM_TARGET_MAX];
 	uint8_t macs[DOM_MAX_NICS * 2][6];
 	size_t ntargets, nmacs;

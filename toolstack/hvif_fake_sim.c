@@ -21,8 +21,6 @@ static const char *const hc_names[FAKE_NHC] = {
 	[LAMINA_HC_multicall] = "multicall",
 };
 
-static const char *const exit_names[FAKE_NEXITS] = { "io", "hlt", "mmio", "hypercall" };
-
 void fake_con_put(struct hv_dom *d, const char *s, size_t len)
 {
 	if (len > FAKE_CON_MAX - d->con_len)
@@ -57,10 +55,11 @@ static void run_guest(struct hv_dom *d)
 	unsigned v = d->vcpus;
 
 	d->cpu_ns += v * FAKE_TICK_NS / 10; // a guest that is 10% busy
-	d->exits[0] += 40 * v;
-	d->exits[1] += 8 * v;
-	d->exits[2] += 2;
-	d->exits[3] += 20 * v;
+	// event_send through the doorbell, the other calls through the
+	// hypercall port, and a timer signal per vCPU and tick
+	d->exits[HV_EXIT_DOORBELL] += 10 * v;
+	d->exits[HV_EXIT_HYPERCALL] += 10 * v;
+	d->exits[HV_EXIT_INTR] += v;
 	d->hcalls[LAMINA_HC_event_send] += 10 * v;
 	d->hcalls[LAMINA_HC_sched_op] += 8 * v;
 	d->hcalls[LAMINA_HC_set_timer_op] += 2 * v;
@@ -106,8 +105,8 @@ int fake_stats(struct hv_dom *d, struct hv_stats *st)
 		.vcpus = d->vcpus, .max_vcpus = d->max_vcpus,
 		.mem_kib = d->mem_kib, .maxmem_kib = d->maxmem_kib, .cpu_ns = d->cpu_ns,
 	};
-	for (unsigned i = 0; i < FAKE_NEXITS; i++)
-		put_count(&st->exits[st->nexits++], exit_names[i], d->exits[i]);
+	for (unsigned k = 0; k < HV_EXIT_KINDS; k++)
+		put_count(&st->exits[st->nexits++], hv_exit_name(k), d->exits[k]);
 	for (unsigned i = 0; i < FAKE_NHC && st->nhcalls < HV_MAX_HCALL_KINDS; i++) {
 		st->hypercalls += d->hcalls[i];
 		if (d->hcalls[i])

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lamina/sched.h>
-#include <linux/kvm.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,29 +339,13 @@ static void put_count(struct hv_count *c, const char *what, uint64_t n)
 	c->count = n;
 }
 
-// A fixed list, so that samples line up index by index (lamina top).
+// Every kind in libhv's order, zeros included, so that samples line up
+// index by index (lamina top) and the names are libhv's (hv_exit_name).
 static void put_exits(const struct hv_dom_stats *s, struct hv_stats *st)
 {
-	static const struct {
-		unsigned reason;
-		const char *what;
-	} named[HV_MAX_EXIT_REASONS - 1] = {
-		{ KVM_EXIT_IO, "io" },	     { KVM_EXIT_HLT, "hlt" },
-		{ KVM_EXIT_MMIO, "mmio" },   { KVM_EXIT_INTR, "intr" },
-		{ KVM_EXIT_X86_RDMSR, "rdmsr" }, { KVM_EXIT_X86_WRMSR, "wrmsr" },
-		{ KVM_EXIT_SHUTDOWN, "shutdown" },
-	};
-	const size_t nr = sizeof(s->exits) / sizeof(s->exits[0]);
-	uint64_t other = 0;
-
-	for (size_t r = 0; r < nr; r++)
-		other += s->exits[r];
-	for (unsigned i = 0; i < HV_MAX_EXIT_REASONS - 1; i++) {
-		uint64_t n = named[i].reason < nr ? s->exits[named[i].reason] : 0;
-		put_count(&st->exits[st->nexits++], named[i].what, n);
-		other -= n;
-	}
-	put_count(&st->exits[st->nexits++], "other", other);
+	_Static_assert(HV_EXIT_KINDS <= HV_MAX_EXIT_REASONS, "hvif.h: too few exit slots");
+	for (unsigned k = 0; k < HV_EXIT_KINDS; k++)
+		put_count(&st->exits[st->nexits++], hv_exit_name(k), s->user_exits[k]);
 }
 
 static void put_hcalls(const struct hv_dom_stats *s, struct hv_stats *st)

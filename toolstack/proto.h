@@ -21,11 +21,11 @@
 #include <stdint.h>
 
 #define LP_MAGIC 0x414e4d4cu // "LMNA" in memory on little-endian hosts
-#define LP_VERSION 1
+#define LP_VERSION 2 // 2: room for 12 exit kinds in lp_dom_stats
 #define LP_MAX_PAYLOAD (1u << 20)
 #define LP_NAME_MAX 64
 #define LP_MAX_CPUS 1024
-#define LP_MAX_EXIT_REASONS 8
+#define LP_MAX_EXIT_REASONS 12
 #define LP_MAX_HCALL_KINDS 12
 
 struct lp_hdr {
@@ -140,7 +140,7 @@ struct lp_version {
 };
 
 struct lp_count {
-	char what[16]; // exit reason or hypercall name
+	char what[16]; // exit kind (hv_exit_name) or hypercall name
 	uint64_t count;
 };
 
@@ -153,7 +153,7 @@ struct lp_dom_stats {
 	uint64_t cpu_ns;
 	uint64_t hypercalls; // total
 	uint32_t nexits, nhcalls;
-	struct lp_count exits[LP_MAX_EXIT_REASONS];
+	struct lp_count exits[LP_MAX_EXIT_REASONS]; // exits to user space, by kind
 	struct lp_count hcalls[LP_MAX_HCALL_KINDS]; // by hypercall
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +23,15 @@
  *   ctxsw_us         the same with both pinned to one CPU, less the cost of
  *                    one process writing and reading its own pipes, halved:
  *                    the time of one switch
+ * With -x it then runs the pipe batches again, ROUNDS of them, each (its
+ * fork and wait included) between two lines "@hvstats" (lamina-hv
+ * --stats-marker @hvstats answers each with the domain's exits to user
+ * space so far), and prints "@LAT-EXITS pipe_rtt_iters=N", N the round
+ * trips of all batches: the counts' differences within each pair, summed,
+ * over N are the exits per round trip. These batches run unpinned, as
+ * pipe_rtt_us's do, and after every measurement, so that the markers cost
+ * those nothing. Elsewhere (natively, another VMM) the markers are plain
+ * output.
  */
 #define ROUNDS 5
 
@@ -72,6 +82,15 @@ static void pin(int cpu)
 	CPU_SET(cpu, &s);
 	if (sched_setaffinity(0, sizeof(s), &s))
 		die("sched_setaffinity");
+}
+
+/* Ask the hypervisor for its exit counts (-x): a line "@hvstats", on the
+ * console before this returns, as far as the guest's tty can tell. */
+static void hvstats_marker(void)
+{
+	printf("@hvstats\n");
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);   /* not a tty (a pipe, a file): nothing to wait for */
 }
 
 /* Pass one byte around n times over a pair of pipes; the child echoes it. */
@@ -150,21 +169,43 @@ static double median(double (*fn)(long), long n)
 
 static double pipe_rtt_any(long n) { return pipe_rtt(n, -1); }
 
+/* -x: the pipe batches again, unpinned (ctxsw pinned this process to CPU 0;
+ * all is the affinity it started with), each between two markers. */
+static void pipe_exits(long n, const cpu_set_t *all)
+{
+	if (sched_setaffinity(0, sizeof(*all), all))
+		die("sched_setaffinity");
+	for (int i = 0; i < ROUNDS; i++) {
+		hvstats_marker();
+		pipe_rtt(n, -1);
+		hvstats_marker();
+	}
+	printf("@LAT-EXITS pipe_rtt_iters=%ld\n", ROUNDS * n);
+}
+
 int main(int argc, char **argv)
 {
 	double scale = 1;
-	int o;
+	int o, exits = 0;
+	cpu_set_t all;
 
-	while ((o = getopt(argc, argv, "s:")) != -1) {
-		if (o != 's' || (scale = atof(optarg)) <= 0) {
-			fprintf(stderr, "usage: lat [-s SCALE]  (SCALE > 0 multiplies the iteration counts)\n");
+	while ((o = getopt(argc, argv, "s:x")) != -1) {
+		if (o == 'x')
+			exits = 1;
+		else if (o != 's' || (scale = atof(optarg)) <= 0) {
+			fprintf(stderr, "usage: lat [-s SCALE] [-x]  (SCALE > 0 multiplies the iteration "
+					"counts; -x: count the exits of pipe batches, see lat.c)\n");
 			return 2;
 		}
 	}
+	if (sched_getaffinity(0, sizeof(all), &all))
+		die("sched_getaffinity");
 	long k = (long)(1000 * scale) + 1;
 	double ns = median(null_syscall, 200 * k), fk = median(fork_exit, k / 5 + 1);
 	double pr = median(pipe_rtt_any, 5 * k), cs = median(ctxsw, 5 * k);
 	printf("@LAT null_syscall_ns=%.1f fork_exit_us=%.2f pipe_rtt_us=%.2f ctxsw_us=%.2f\n",
 	       ns, fk, pr, cs);
+	if (exits)
+		pipe_exits(5 * k, &all);
 	return 0;
 }

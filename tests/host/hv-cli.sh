@@ -20,3 +20,13 @@ check poll-huge "not '100001'" --halt-poll-us 100001 k.elf
 check unknown-option "usage: lamina-hv" --frobnicate k.elf
 check skew-word "--tsc-skew-us wants 0 to 1000000 microseconds, not 'lots'" --tsc-skew-us lots k.elf
 check skew-huge "not '1000001'" --tsc-skew-us 1000001 k.elf
+check marker-empty "--stats-marker wants a line of 1 to 64 printable characters, not ''" --stats-marker '' k.elf
+check marker-long "not '$(printf '%065d' 0)'" --stats-marker "$(printf '%065d' 0)" k.elf
+check marker-control "--stats-marker wants a line of 1 to 64 printable characters" --stats-marker "$(printf 'a\tb')" k.elf
+check marker-missing "requires an argument" k.elf --stats-marker
+# The longest marker is accepted: lamina-hv goes on (and fails later, without KVM or the kernel).
+got=$("$hv" --stats-marker "$(printf '%064d' 0)" /nonexistent/k.elf 2>&1); rc=$?
+case "$rc" in
+  2) echo "RESULT FAIL hv-cli/marker-64: a 64-character marker was refused: $got" ;;
+  *) echo "RESULT PASS hv-cli/marker-64" ;;
+esac

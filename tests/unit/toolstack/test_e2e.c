@@ -168,9 +168,10 @@ START_TEST(console_trace_top)
 	OK("top", "-b", "-n", "1", "-d", "0.3");
 	assert_matches(r.out, "^NAME +ID STATE +CPU% +MEMORY +VCPUS +EXITS/s +HCALLS/s\n"
 			      "mini +1 running +[0-9.]+ +64 MiB +1 +[0-9]+ +[0-9]+\n"
-			      " +exits/s: io [0-9]+ hlt [0-9]+ mmio [0-9]+ hypercall [0-9]+\n$");
+			      " +exits/s: hypercall [0-9]+ doorbell [0-9]+ io 0 msr 0 intr [0-9]+ hlt 0 "
+			      "shutdown 0 mmio 0 other 0\n$");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 1)\nlaminad 0.1.0 (protocol 1, back-end "
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad 0.1.0 (protocol 2, back-end "
 				"fake)\n");
 }
 END_TEST
@@ -243,7 +244,7 @@ START_TEST(daemon_not_running)
 	FAILS(1, want, "list");
 	FAILS(1, want, "destroy", "mini");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 1)\nlaminad: not running\n");
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad: not running\n");
 	e2e_cleanup(0);
 }
 END_TEST
