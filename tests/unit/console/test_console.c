@@ -29,7 +29,8 @@ static void setup(void)
 	d = calloc(1, sizeof(*d));
 	ck_assert_ptr_nonnull(d);
 	d->log_fd = -1;
-	ck_assert_int_eq(console_init(d, -1, NULL), 0);
+	struct hv_dom_params p = { .console_fd = -1 };
+	ck_assert_int_eq(console_init(d, &p), 0);
 	v = &d->vcpu[0];
 	v->d = d;
 	memset(gbuf, 0, sizeof(gbuf));
