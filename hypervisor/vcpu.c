@@ -2,9 +2,7 @@
 // vcpu.c: one thread per vCPU: run it in KVM and handle each exit to user space.
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -219,37 +217,11 @@ static bool on_exit(struct vcpu *v, unsigned kind)
 	}
 }
 
-/*
- * A vCPU thread's wakeups (its timer, an event) are what the guest's
- * latency is made of. Ask the scheduler for a short slice (0.5 ms; Linux
- * 6.12's EEVDF lets a task with a shorter slice preempt on wakeup), so
- * that a CPU hog beside the guest delays a woken vCPU by less. Older
- * kernels take the call and ignore the slice.
- */
-struct hv_sched_attr {
-	uint32_t size, sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime, sched_deadline, sched_period;
-};
-#define VCPU_SLICE_NS 500000
-
-static void short_slice(void)
-{
-	struct hv_sched_attr a = { .size = sizeof(a), .sched_policy = SCHED_OTHER,
-				   .sched_runtime = VCPU_SLICE_NS };
-
-	if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
-		return;   /* not worth failing for: only latency is at stake */
-}
-
 void *vcpu_main(void *arg)
 {
 	struct vcpu *v = arg;
 
 	self = v;
-	short_slice();
 	if (timer_vcpu_init(v, SIG_KICK) < 0) {
 		dom_crash(v->d, "vCPU %d: cannot create its timer: %s", v->id, strerror(errno));
 		return NULL;
