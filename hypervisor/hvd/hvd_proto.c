@@ -174,3 +174,29 @@ ssize_t hvd_b64_decode(const char *in, size_t len, void *out)
 	}
 	return (ssize_t)n;
 }
+
+static const struct {
+	int code;
+	const char *name;
+} errnames[] = {
+	{ EINVAL, "EINVAL" }, { ENOENT, "ENOENT" }, { EEXIST, "EEXIST" }, { EMSGSIZE, "EMSGSIZE" },
+	{ ENOTSUP, "ENOTSUP" }, { EBUSY, "EBUSY" }, { ENOSPC, "ENOSPC" }, { ENOMEM, "ENOMEM" },
+	{ EIO, "EIO" }, { ENODEV, "ENODEV" }, { EALREADY, "EALREADY" }, { EBADF, "EBADF" },
+	{ EPROTO, "EPROTO" },
+};
+
+const char *hvd_errname(int code)
+{
+	for (size_t i = 0; i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (errnames[i].code == code)
+			return errnames[i].name;
+	return "EIO";
+}
+
+int hvd_errno(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(errnames) / sizeof(errnames[0]); i++)
+		if (!strcmp(errnames[i].name, name))
+			return errnames[i].code;
+	return EIO;
+}

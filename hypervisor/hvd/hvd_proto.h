@@ -51,4 +51,8 @@ size_t hvd_b64_encode(const void *in, size_t len, char *out);
 // when in is not base64 (wrong length, character or padding).
 ssize_t hvd_b64_decode(const char *in, size_t len, void *out);
 
+// Error names in replies ("EINVAL", ...) and their errno values; unknown: EIO.
+const char *hvd_errname(int code);
+int hvd_errno(const char *name);
+
 #endif

@@ -34,20 +34,7 @@ json_object *ops_ok(void)
 
 const char *ops_errname(int code)
 {
-	static const struct {
-		int code;
-		const char *name;
-	} names[] = {
-		{ EINVAL, "EINVAL" }, { ENOENT, "ENOENT" }, { EEXIST, "EEXIST" },
-		{ EMSGSIZE, "EMSGSIZE" }, { ENOTSUP, "ENOTSUP" }, { EBUSY, "EBUSY" },
-		{ ENOSPC, "ENOSPC" }, { ENOMEM, "ENOMEM" }, { EIO, "EIO" }, { ENODEV, "ENODEV" },
-		{ EALREADY, "EALREADY" }, { EBADF, "EBADF" }, { EPROTO, "EPROTO" },
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].code == code)
-			return names[i].name;
-	return "EIO";
+	return hvd_errname(code);
 }
 
 int ops_uint(const char *op, json_object *rq, const char *key, bool required, uint64_t min,

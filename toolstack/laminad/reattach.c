@@ -23,17 +23,25 @@ struct found_ctx {
 	int n;
 };
 
-// Read the last `len` bytes of fd into buf; their count.
-static size_t log_tail(int fd, char *buf, size_t len)
+// Read the last `len` bytes of the domain's console log into buf; their count.
+static size_t log_tail(struct daemon *dm, struct domain *d, char *buf, size_t len)
 {
+	char path[PATH_MAX];
 	struct stat st;
 	off_t from;
 	ssize_t n;
+	int fd;
 
-	if (fd < 0 || fstat(fd, &st))
+	snprintf(path, sizeof(path), "%s/%s.console.log", dm->logdir, d->cfg.name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		if (fd >= 0)
+			close(fd);
 		return 0;
+	}
 	from = st.st_size > (off_t)len ? st.st_size - (off_t)len : 0;
 	n = pread(fd, buf, len, from);
+	close(fd);
 	return n > 0 ? (size_t)n : 0;
 }
 
@@ -55,10 +63,10 @@ static size_t overlap(const char *tail, size_t tn, const char *bl, size_t bn)
 	return 0;
 }
 
-static void console_catch_up(struct domain *d, const char *bl, size_t bn)
+static void console_catch_up(struct daemon *dm, struct domain *d, const char *bl, size_t bn)
 {
 	char *tail = malloc(bn ? bn : 1);
-	size_t tn = tail ? log_tail(d->con_log_fd, tail, bn) : 0;
+	size_t tn = tail ? log_tail(dm, d, tail, bn) : 0;
 	size_t skip = tail ? overlap(tail, tn, bl, bn) : 0;
 	size_t keep = bn < sizeof(d->con_tail) ? bn : sizeof(d->con_tail);
 
@@ -100,7 +108,7 @@ static void on_found(void *ctx, const struct hvif_found *f)
 		fprintf(stderr, "laminad: cannot open the logs of '%s' in %s\n", d->cfg.name,
 			dm->logdir);
 	domlog(d, "re-attached: id %u, running on in lamina-hvd", d->id);
-	console_catch_up(d, f->console ? f->console : "", f->console_len);
+	console_catch_up(dm, d, f->console ? f->console : "", f->console_len);
 	fc->n++;
 }
 
