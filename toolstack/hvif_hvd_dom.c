@@ -54,17 +54,22 @@ static unsigned counts(json_object *o, const char *key, struct hv_count *out, un
 	return n;
 }
 
-// Gone with lamina-hvd: crashed, as the domains are.
+// Gone with lamina-hvd: crashed, as the domains are.  Destroyed in
+// lamina-hvd by another client: shut off (reason none).
 int hh_stats(struct hv_dom *hd, struct hv_stats *st)
 {
 	json_object *rep;
 	const char *s;
+	int rc;
 
 	*st = (struct hv_stats){ .state = HV_CRASHED, .reason = HV_REASON_CRASH };
 	if (hd->be->gone)
 		return 0;
-	if (hh_call(hd->be, hh_req("stats", hd->id), &rep))
-		return hd->be->gone ? 0 : -EIO;
+	if ((rc = hh_call(hd->be, hh_req("stats", hd->id), &rep))) {
+		if (rc == -ENOENT)
+			*st = (struct hv_stats){ .state = HV_SHUTOFF, .reason = HV_REASON_NONE };
+		return hd->be->gone || rc == -ENOENT ? 0 : -EIO;
+	}
 	s = str(rep, "state");
 	for (size_t i = 0; s && i < sizeof(states) / sizeof(states[0]); i++)
 		if (!strcmp(s, states[i].name))

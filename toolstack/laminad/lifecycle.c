@@ -124,20 +124,29 @@ static void hypervisor_lost(struct daemon *dm)
 	laminad_stop = 1;
 }
 
+// True (once said so) when the back-end's hypervisor process is gone.
+static bool lost(struct daemon *dm)
+{
+	if (!dm->ops->alive || dm->ops->alive(dm->hv))
+		return false;
+	if (!laminad_lost)
+		hypervisor_lost(dm);
+	return true;
+}
+
 void dom_after_process(struct daemon *dm)
 {
 	struct hv_stats st;
 
-	if (dm->ops->alive && !dm->ops->alive(dm->hv)) {
-		if (!laminad_lost)
-			hypervisor_lost(dm);
+	if (lost(dm))
 		return;
-	}
 	for (size_t i = dm->reg.n; i-- > 0;) {
 		struct domain *d = dm->reg.doms[i];
 		streams_pump(dm, d);
 		if (d->preserved || dm->ops->stats(d->hd, &st))
 			continue;
+		if (lost(dm)) // found out just now: no guest action for a vanished domain
+			return;
 		if (st.state == HV_SHUTOFF || st.state == HV_CRASHED)
 			apply_action(dm, d, st.state == HV_CRASHED ? HV_REASON_CRASH : st.reason);
 	}
