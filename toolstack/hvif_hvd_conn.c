@@ -248,6 +248,19 @@ static int connect_both(struct hv_backend *be, const struct hvif_env *env, char 
 	return 0;
 }
 
+static int subscribe(struct hv_backend *be)
+{
+	json_object *rep;
+	int rc;
+
+	if (send_json(be->ev, hh_req("subscribe", 0)) ||
+	    !(rep = recv_json(be->ev, HH_TIMEOUT_MS, &rc)))
+		return -1;
+	rc = verdict(be, rep);
+	json_object_put(rep);
+	return rc;
+}
+
 // hello on ctl (the protocol version), subscribe on ev.
 static int greet(struct hv_backend *be, char *err, size_t len)
 {
@@ -266,13 +279,59 @@ static int greet(struct hv_backend *be, char *err, size_t len)
 		return -1;
 	}
 	json_object_put(rep);
-	if (send_json(be->ev, hh_req("subscribe", 0)) ||
-	    !(rep = recv_json(be->ev, HH_TIMEOUT_MS, &rc)) || verdict(be, rep)) {
+	if (subscribe(be)) {
 		snprintf(err, len, "lamina-hvd at %s: cannot subscribe to its events", be->sock);
-		json_object_put(rep);
 		return -1;
 	}
+	return 0;
+}
+
+// Console output missed while the event connection was down: from the
+// backlog, past what was already queued (offsets tell).
+static void catch_up(struct hv_backend *be, struct hv_dom *hd)
+{
+	json_object *rep, *off, *data;
+	char *buf;
+	ssize_t n;
+
+	if (hh_call(be, hh_req("console-backlog", hd->id), &rep))
+		return;
+	if (json_object_object_get_ex(rep, "offset", &off) &&
+	    json_object_object_get_ex(rep, "data", &data) &&
+	    (buf = malloc((size_t)json_object_get_string_len(data) / 4 * 3 + 3))) {
+		n = hvd_b64_decode(json_object_get_string(data),
+				   (size_t)json_object_get_string_len(data), buf);
+		if (n > 0)
+			hh_console_add(hd, (uint64_t)json_object_get_int64(off), buf, (size_t)n);
+		free(buf);
+	}
 	json_object_put(rep);
+}
+
+int hh_reconnect_ev(struct hv_backend *be)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	json_object *rep;
+
+	epoll_ctl(be->epfd, EPOLL_CTL_DEL, be->ev, NULL);
+	close(be->ev);
+	be->ev = -1;
+	if (hh_call(be, hh_req("hello", 0), &rep))
+		return -1; // lamina-hvd itself is gone
+	json_object_put(rep);
+	be->ev = dial(be->sock);
+	ev.data.fd = be->ev;
+	if (be->ev < 0 || subscribe(be) || epoll_ctl(be->epfd, EPOLL_CTL_ADD, be->ev, &ev))
+		return -1;
+	fprintf(stderr, "laminad: lamina-hvd dropped the event connection; connected again\n");
+	for (struct hv_dom *hd = be->doms; hd; hd = hd->next) {
+		catch_up(be, hd);
+		if (hd->tracing) {
+			json_object *rq = hh_req("trace", hd->id);
+			json_object_object_add(rq, "on", json_object_new_boolean(1));
+			hh_send_ev(be, rq);
+		}
+	}
 	return 0;
 }
 

@@ -120,7 +120,8 @@ void hh_events(struct hv_backend *be)
 		if (n == -EAGAIN)
 			return;
 		if (n <= 0) {
-			hh_lost(be, n ? strerror((int)-n) : "it closed the connection");
+			if (hh_reconnect_ev(be))
+				hh_lost(be, n ? strerror((int)-n) : "it closed the connection");
 			return;
 		}
 		json_object *m = trunc ? NULL : json_tokener_parse(buf);

@@ -48,6 +48,10 @@ int hh_call(struct hv_backend *be, json_object *rq, json_object **rep);
 json_object *hh_req(const char *op, unsigned id);
 // Send rq (taken) on ev without waiting; its reply is read by hh_events().
 int hh_send_ev(struct hv_backend *be, json_object *rq);
+// ev was closed under us (lamina-hvd drops a client that falls 8 MiB
+// behind): if lamina-hvd still answers on ctl, connect ev again, re-subscribe
+// traces and catch up on console output from the backlogs.  0, or -1: gone.
+int hh_reconnect_ev(struct hv_backend *be);
 // Read every event waiting on ev and queue it on its domain.
 void hh_events(struct hv_backend *be);
 void hh_lost(struct hv_backend *be, const char *why); // mark gone, stop polling ev

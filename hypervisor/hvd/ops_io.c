@@ -104,14 +104,16 @@ json_object *op_console_write(struct hvd *h, struct hvd_conn *c, const char *op,
 	json_object *err = NULL, *o;
 	struct hvd_dom *hd = ops_dom(h, op, rq, &err);
 	const char *data;
-	char buf[HVD_CHUNK];
+	char buf[HVD_CHUNK + 4]; // what HVD_B64_LEN(HVD_CHUNK) characters can decode to
 	ssize_t n;
 
 	(void)c;
-	if (!hd || ops_str(op, rq, "data", true, (HVD_CHUNK / 3) * 4, &data, &err))
+	if (!hd || ops_str(op, rq, "data", true, HVD_B64_LEN(HVD_CHUNK) - 1, &data, &err))
 		return err;
 	if ((n = hvd_b64_decode(data, strlen(data), buf)) < 0)
 		return ops_error(op, EINVAL, "%s: field 'data' is not base64", op);
+	if (n > HVD_CHUNK)
+		return ops_error(op, EINVAL, "%s: field 'data' holds more than %d bytes", op, HVD_CHUNK);
 	if (hd->con_rd < 0)
 		return ops_error(op, ENOTSUP, "%s: domain %u has no console", op, hd->id);
 	o = ops_ok();

@@ -252,6 +252,21 @@ START_TEST(console_backlog_keeps_the_latest)
 	ck_assert_int_eq(out[0], 'a' + (40000 - HVD_BACKLOG) / 1000 % 26);
 	json_object_put(rep);
 	refused("{\"op\":\"console-write\",\"id\":1,\"data\":\"%%%\"}", "EINVAL", "not base64");
+	// Input: one chunk of HVD_CHUNK bytes is taken whole, one byte more is refused.
+	for (int extra = 0; extra < 2; extra++) {
+		char *raw = calloc(1, HVD_CHUNK + 1), *text = malloc(HVD_B64_LEN(HVD_CHUNK + 1) + 64);
+		int len = sprintf(text, "{\"op\":\"console-write\",\"id\":1,\"data\":\"");
+		len += (int)hvd_b64_encode(raw, HVD_CHUNK + (size_t)extra, text + len);
+		strcpy(text + len, "\"}");
+		rep = call(text);
+		if (extra)
+			ck_assert_str_eq(field(rep, "error"), "EINVAL");
+		else
+			ck_assert_int_eq(atoi(field(rep, "taken")), HVD_CHUNK);
+		json_object_put(rep);
+		free(raw);
+		free(text);
+	}
 	free(out);
 }
 END_TEST
