@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // laminad's back-end interface: the few hypervisor operations the daemon uses.
 //
-// The daemon owns names, ids, configs, logs and clients; a back-end only
-// runs domains.  Calls never block.  The daemon polls event_fd() and calls
+// The daemon owns names, configs, logs and clients; a back-end only runs
+// domains (and, if it keeps them beyond laminad, gives their ids).  Calls
+// never wait for a guest; hvif_hvd's wait for lamina-hvd's reply (bounded,
+// HH_TIMEOUT_MS).  The daemon polls event_fd() and calls
 // process() when it is readable; afterwards it reads each domain's stats,
 // console output and trace events, so a back-end needs no callbacks.
 // Operations return 0 or a negative errno; an op left NULL is reported to
