@@ -84,6 +84,10 @@ int hh_stats(struct hv_dom *hd, struct hv_stats *st)
 	st->nexits = counts(rep, "exits", st->exits, HV_MAX_EXIT_REASONS);
 	st->nhcalls = counts(rep, "calls", st->hcalls, HV_MAX_HCALL_KINDS);
 	json_object_put(rep);
+	// lamina-hvd sent the domain's output up to its end before this reply:
+	// queue it now, before laminad acts on the end.
+	if (st->state == HV_SHUTOFF || st->state == HV_CRASHED)
+		hh_events(hd->be);
 	return 0;
 }
 

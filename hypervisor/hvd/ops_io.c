@@ -93,6 +93,10 @@ json_object *op_stats(struct hvd *h, struct hvd_conn *c, const char *op, json_ob
 		return err;
 	o = ops_ok();
 	s = dom_stats_json(hd);
+	// The guest's output before the state just read is in its pipe: send it
+	// to subscribers now, ahead of this reply, so a client that acts on an
+	// end (and destroys the domain) has already been sent its last words.
+	dom_console_pump(hd);
 	json_object_object_foreach(s, k, v) json_object_object_add(o, k, json_object_get(v));
 	json_object_put(s);
 	json_object_object_add(o, "id", json_object_new_int((int)hd->id));

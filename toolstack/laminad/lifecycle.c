@@ -147,8 +147,10 @@ void dom_after_process(struct daemon *dm)
 			continue;
 		if (lost(dm)) // found out just now: no guest action for a vanished domain
 			return;
-		if (st.state == HV_SHUTOFF || st.state == HV_CRASHED)
-			apply_action(dm, d, st.state == HV_CRASHED ? HV_REASON_CRASH : st.reason);
+		if (st.state != HV_SHUTOFF && st.state != HV_CRASHED)
+			continue;
+		streams_pump(dm, d); // its last output, which stats() may just have fetched
+		apply_action(dm, d, st.state == HV_CRASHED ? HV_REASON_CRASH : st.reason);
 	}
 }
 
