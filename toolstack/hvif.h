@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 // laminad's back-end interface: the few hypervisor operations the daemon uses.
 //
-// The daemon owns names, ids, configs, logs and clients; a back-end only
-// runs domains.  Calls never block.  The daemon polls event_fd() and calls
+// The daemon owns names, configs, logs and clients; a back-end only runs
+// domains (and, if it keeps them beyond laminad, gives their ids).  Calls
+// never wait for a guest; hvif_hvd's wait for lamina-hvd's reply (bounded,
+// HH_TIMEOUT_MS).  The daemon polls event_fd() and calls
 // process() when it is readable; afterwards it reads each domain's stats,
 // console output and trace events, so a back-end needs no callbacks.
 // Operations return 0 or a negative errno; an op left NULL is reported to
 // the user as not supported by this back-end.
 //
-// Back-ends: hvif_libhv ("kvm", the default: real domains on libhv,
-// hypervisor/hv.h) and hvif_fake ("fake": simulated, for tests and --fake).
+// Back-ends: hvif_hvd ("kvm", the default: real domains owned by the
+// lamina-hvd process, docs/hvd-protocol.md; they outlive laminad) and
+// hvif_fake ("fake": simulated in laminad, for tests and --fake).
 #ifndef LAMINA_HVIF_H
 #define LAMINA_HVIF_H
 
@@ -54,9 +57,32 @@ struct hv_trace_event {
 struct hv_backend;
 struct hv_dom;
 
+// What laminad tells a back-end when it opens it.
+struct hvif_env {
+	const char *run_dir; // laminad's socket directory
+	const char *log_dir; // laminad's log directory
+	const char *hvd_socket; // NULL: the back-end's default
+	bool spawn; // may start its hypervisor process if none runs
+};
+
+// One domain found running by recover(): config is what create() stored
+// (the domain XML), console the latest output (backlog) so that a client
+// attaching later sees it, console_len its length.
+struct hvif_found {
+	struct hv_dom *hd;
+	unsigned id;
+	const char *name, *config;
+	const char *console;
+	size_t console_len;
+};
+typedef void hvif_found_fn(void *ctx, const struct hvif_found *f);
+
 struct hvif {
 	const char *name;
-	struct hv_backend *(*open)(char *err, size_t errlen);
+	// Domains live outside laminad (in lamina-hvd): close() leaves them
+	// running, and laminad does not destroy them when it stops.
+	bool keeps_domains;
+	struct hv_backend *(*open)(const struct hvif_env *env, char *err, size_t errlen);
 	void (*close)(struct hv_backend *hv);
 	int (*event_fd)(struct hv_backend *hv);
 	void (*process)(struct hv_backend *hv);
@@ -82,9 +108,20 @@ struct hvif {
 	// Hypercall trace: events are queued only while subscribed.
 	int (*trace_subscribe)(struct hv_dom *d, bool on);
 	int (*trace_read)(struct hv_dom *d, struct hv_trace_event *ev); // 1, 0 (none)
+
+	// Back-ends that own ids (keeps_domains): the id create() gave, which
+	// then replaces the daemon's proposal.  Ids are never reused.
+	unsigned (*dom_id)(struct hv_dom *d);
+	// Right after open(): call fn for every domain already running; 0 or -errno.
+	int (*recover)(struct hv_backend *hv, hvif_found_fn *fn, void *ctx);
+	// Destroy every domain and stop the hypervisor process; the number
+	// destroyed, or -errno.
+	int (*stop_all)(struct hv_backend *hv);
+	// False once the hypervisor process is gone (its domains with it).
+	bool (*alive)(struct hv_backend *hv);
 };
 
 extern const struct hvif hvif_fake;
-extern const struct hvif hvif_libhv;
+extern const struct hvif hvif_hvd;
 
 #endif

@@ -14,11 +14,12 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-static struct hv_backend *fake_open(char *err, size_t errlen)
+static struct hv_backend *fake_open(const struct hvif_env *env, char *err, size_t errlen)
 {
 	struct hv_backend *hv = calloc(1, sizeof(*hv));
 	struct itimerspec its = { { 0, FAKE_TICK_NS }, { 0, FAKE_TICK_NS } };
 
+	(void)env;
 	if (!hv) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;

@@ -139,12 +139,14 @@ step_trace() {
   else pass trace; echo "$out" | head -n 3 | sed 's/^/  lifecycle| trace: /'; fi
 }
 
-# vcpu-pin: the vCPU thread (named v0-<domain>) may then run only on CPU 0.
+# vcpu-pin: the vCPU thread (named v0-<domain>, in lamina-hvd, which owns the
+# domains) may then run only on CPU 0.
 step_pin() {
   out=$(lam vcpu-pin "$name" 0 0 2>&1) || { fail vcpu-pin "lamina vcpu-pin: $out"; return; }
-  t=$(grep -l "^v0-$name" /proc/"$daemon"/task/*/comm 2>/dev/null | head -n 1)
+  hvd=$(cat "$XDG_RUNTIME_DIR/lamina/lamina-hvd.lock" 2>/dev/null)
+  t=$(grep -l "^v0-$name" /proc/"$hvd"/task/*/comm 2>/dev/null | head -n 1)
   cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "${t%/comm}/status" 2>/dev/null)
-  if [ -z "$t" ]; then fail vcpu-pin "no thread named v0-$name in laminad"
+  if [ -z "$t" ]; then fail vcpu-pin "no thread named v0-$name in lamina-hvd (pid '$hvd')"
   elif [ "$cpus" != 0 ]; then fail vcpu-pin "v0-$name may run on CPUs '$cpus', want 0"
   else pass vcpu-pin; echo "  lifecycle| vcpu-pin: v0-$name runs on CPU $cpus"; fi
 }
@@ -183,7 +185,7 @@ step_gone() {
 }
 
 diagnose() {
-  for f in "$tmp/laminad.out" "$domlog" "$conlog"; do
+  for f in "$tmp/laminad.out" "$LAMINA_LOG_DIR/lamina-hvd.log" "$domlog" "$conlog"; do
     [ -f "$f" ] && tail -n 15 "$f" | sed "s#^#  lifecycle| $(basename "$f"): #"
   done
 }
@@ -199,4 +201,5 @@ fi
 [ "$failed" -eq 0 ] || diagnose
 lam destroy "$name" > /dev/null 2>&1
 kill "$daemon" 2> /dev/null && wait "$daemon"
+"$here/laminad" --stop-domains > /dev/null 2>&1 # lamina-hvd, which laminad started
 rm -rf "$tmp"

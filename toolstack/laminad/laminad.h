@@ -43,6 +43,7 @@ struct daemon {
 };
 
 extern volatile sig_atomic_t laminad_stop;
+extern volatile sig_atomic_t laminad_lost; // the hypervisor process went away
 
 // Call an optional back-end op; -ENOSYS when the back-end lacks it.
 #define HVCALL(dm, op, ...) ((dm)->ops->op ? (dm)->ops->op(__VA_ARGS__) : -ENOSYS)
@@ -80,6 +81,12 @@ void dom_destroy(struct daemon *dm, struct domain *d, const char *why);
 void dom_after_process(struct daemon *dm);
 void dom_stats(struct daemon *dm, struct domain *d, struct lp_dom_stats *out);
 void dom_assign_mac(struct daemon *dm, uint8_t mac[6]);
+
+// reattach.c: at start, take over the domains the back-end already runs;
+// the number found, or -1 with a message in err.
+int dom_reattach(struct daemon *dm, char *err, size_t errlen);
+// At stop: forget every domain, leaving it running in the back-end.
+void dom_detach_all(struct daemon *dm);
 
 // domlog.c
 int domlog_open(struct daemon *dm, struct domain *d);

@@ -53,6 +53,8 @@ struct domain *dom_create(struct daemon *dm, struct dom_config *cfg, bool paused
 		reg_remove(&dm->reg, d); // nothing half-created stays behind
 		return NULL;
 	}
+	if (dm->ops->dom_id)
+		reg_set_id(&dm->reg, d, dm->ops->dom_id(d->hd));
 	if (domlog_open(dm, d))
 		fprintf(stderr, "laminad: cannot open the logs of '%s' in %s\n", d->cfg.name,
 			dm->logdir);
@@ -84,6 +86,8 @@ static void restart(struct daemon *dm, struct domain *d)
 		reg_remove(&dm->reg, d);
 		return;
 	}
+	if (dm->ops->dom_id)
+		reg_set_id(&dm->reg, d, dm->ops->dom_id(d->hd));
 	if (d->ntracers)
 		HVCALL(dm, trace_subscribe, d->hd, true);
 	domlog(d, "restarted as id %u", d->id);
@@ -107,17 +111,46 @@ static void apply_action(struct daemon *dm, struct domain *d, enum hv_reason why
 		d->preserved = true;
 }
 
+// The hypervisor process is gone and its domains with it: say so and stop
+// (a new laminad starts a new lamina-hvd).
+static void hypervisor_lost(struct daemon *dm)
+{
+	fprintf(stderr, "laminad: lamina-hvd went away, and every domain with it; stopping\n");
+	for (size_t i = 0; i < dm->reg.n; i++) {
+		streams_end(dm->reg.doms[i], "lamina-hvd went away");
+		domlog(dm->reg.doms[i], "lost: lamina-hvd went away");
+	}
+	laminad_lost = 1;
+	laminad_stop = 1;
+}
+
+// True (once said so) when the back-end's hypervisor process is gone.
+static bool lost(struct daemon *dm)
+{
+	if (!dm->ops->alive || dm->ops->alive(dm->hv))
+		return false;
+	if (!laminad_lost)
+		hypervisor_lost(dm);
+	return true;
+}
+
 void dom_after_process(struct daemon *dm)
 {
 	struct hv_stats st;
 
+	if (lost(dm))
+		return;
 	for (size_t i = dm->reg.n; i-- > 0;) {
 		struct domain *d = dm->reg.doms[i];
 		streams_pump(dm, d);
 		if (d->preserved || dm->ops->stats(d->hd, &st))
 			continue;
-		if (st.state == HV_SHUTOFF || st.state == HV_CRASHED)
-			apply_action(dm, d, st.state == HV_CRASHED ? HV_REASON_CRASH : st.reason);
+		if (lost(dm)) // found out just now: no guest action for a vanished domain
+			return;
+		if (st.state != HV_SHUTOFF && st.state != HV_CRASHED)
+			continue;
+		streams_pump(dm, d); // its last output, which stats() may just have fetched
+		apply_action(dm, d, st.state == HV_CRASHED ? HV_REASON_CRASH : st.reason);
 	}
 }
 

@@ -12,10 +12,12 @@
 #include <unistd.h>
 
 volatile sig_atomic_t laminad_stop;
+volatile sig_atomic_t laminad_lost;
 
 struct opts {
-	const char *backend, *run_dir, *log_dir;
+	const char *backend, *run_dir, *log_dir, *hvd_socket;
 	int ready_fd;
+	bool stop_domains;
 };
 
 static void usage(FILE *f)
@@ -23,8 +25,13 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: laminad [OPTION]...\n"
 		   "Run the Lamina daemon: own this host's domains and serve lamina(1).\n\n"
 		   "  --fake             use the simulated back-end (same as --backend=fake)\n"
-		   "  --backend=NAME     back-end to use: kvm (domains on libhv) or fake\n"
+		   "  --backend=NAME     back-end to use: kvm (domains in lamina-hvd, which\n"
+		   "                     laminad starts if needed) or fake\n"
 		   "                     (default: $LAMINA_BACKEND, else kvm)\n"
+		   "  --hvd-socket=PATH  lamina-hvd's socket (default: $LAMINA_HVD_SOCKET,\n"
+		   "                     else DIR/lamina-hvd.sock in the socket directory)\n"
+		   "  --stop-domains     destroy every domain, stop lamina-hvd, and exit\n"
+		   "                     (a running laminad then stops too)\n"
 		   "  --run-dir=DIR      socket directory (default: $LAMINA_RUN_DIR,\n"
 		   "                     $XDG_RUNTIME_DIR/lamina or /run/lamina)\n"
 		   "  --log-dir=DIR      per-domain logs (default: $LAMINA_LOG_DIR, /var/log/lamina\n"
@@ -42,7 +49,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "fake", no_argument, NULL, 'f' },	 { "backend", required_argument, NULL, 'b' },
 		{ "run-dir", required_argument, NULL, 'r' }, { "log-dir", required_argument, NULL, 'l' },
 		{ "ready-fd", required_argument, NULL, 'R' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },	 { 0 },
+		{ "version", no_argument, NULL, 'V' },	 { "hvd-socket", required_argument, NULL, 'H' },
+		{ "stop-domains", no_argument, NULL, 'S' }, { 0 },
 	};
 	int ch;
 
@@ -53,6 +61,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'r': o->run_dir = optarg; break;
 		case 'l': o->log_dir = optarg; break;
 		case 'R': o->ready_fd = atoi(optarg); break;
+		case 'H': o->hvd_socket = optarg; break;
+		case 'S': o->stop_domains = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("laminad %s (protocol %d)\n", LAMINAD_VERSION, LP_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -74,7 +84,7 @@ static const struct hvif *pick_backend(const char *name, char *err, size_t errle
 	if (!strcmp(name, "fake"))
 		return &hvif_fake;
 	if (!strcmp(name, "kvm"))
-		return &hvif_libhv;
+		return &hvif_hvd;
 	snprintf(err, errlen, "unknown back-end '%s' (known: kvm, fake)", name);
 	return NULL;
 }
@@ -114,8 +124,45 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 	dm->env.check_files = true;
 	if (server_listen(dm, err, errlen))
 		return -1;
-	dm->hv = dm->ops->open(err, errlen);
-	return dm->hv ? 0 : -1;
+	struct hvif_env env = { .run_dir = dm->rd.dir, .log_dir = dm->logdir,
+				.hvd_socket = o->hvd_socket, .spawn = true };
+	dm->hv = dm->ops->open(&env, err, errlen);
+	if (!dm->hv)
+		return -1;
+	int n = dom_reattach(dm, err, errlen);
+	if (n > 0)
+		fprintf(stderr, "laminad: re-attached %d running domain%s\n", n, n == 1 ? "" : "s");
+	return n < 0 ? -1 : 0;
+}
+
+// --stop-domains: lamina-hvd destroys every domain and stops; 0 or 1.
+static int stop_domains(const struct opts *o)
+{
+	struct rundir rd;
+	char err[512];
+	struct hvif_env env = { .hvd_socket = o->hvd_socket };
+	struct hv_backend *hv;
+	int n;
+
+	rundir_locate(&rd, o->run_dir);
+	env.run_dir = rd.dir;
+	hv = hvif_hvd.open(&env, err, sizeof(err));
+	if (!hv) {
+		if (errno == ENOENT || errno == ECONNREFUSED) {
+			printf("lamina-hvd is not running: no domains to stop\n");
+			return 0;
+		}
+		fprintf(stderr, "laminad: %s\n", err);
+		return 1;
+	}
+	n = hvif_hvd.stop_all(hv);
+	hvif_hvd.close(hv);
+	if (n < 0) {
+		fprintf(stderr, "laminad: lamina-hvd did not stop: %s\n", strerror(-n));
+		return 1;
+	}
+	printf("Stopped lamina-hvd: %d domain%s destroyed\n", n, n == 1 ? "" : "s");
+	return 0;
 }
 
 static void report_ready(struct daemon *dm, int fd, const char *err)
@@ -143,8 +190,12 @@ static void report_ready(struct daemon *dm, int fd, const char *err)
 	}
 }
 
+// A back-end that keeps domains (lamina-hvd) keeps them running; the fake
+// one's die with laminad, so they are destroyed and logged as such.
 static void teardown(struct daemon *dm)
 {
+	if (dm->ops && dm->ops->keeps_domains)
+		dom_detach_all(dm);
 	while (dm->reg.n)
 		dom_destroy(dm, dm->reg.doms[dm->reg.n - 1], "laminad stopped");
 	server_close(dm);
@@ -162,6 +213,8 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o))
 		return 2;
+	if (o.stop_domains)
+		return stop_domains(&o);
 	reg_init(&dm.reg);
 	signals();
 	if (setup(&dm, &o, err, sizeof(err))) {
@@ -175,5 +228,5 @@ int main(int argc, char **argv)
 	rc = server_run(&dm);
 	fprintf(stderr, "laminad: stopping\n");
 	teardown(&dm);
-	return rc ? 1 : 0;
+	return rc || laminad_lost ? 1 : 0;
 }

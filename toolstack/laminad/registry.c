@@ -20,13 +20,40 @@ static struct domain *by_name(const struct registry *r, const char *name)
 	return NULL;
 }
 
-struct domain *reg_add(struct registry *r, const struct dom_config *cfg, char *err,
-		       size_t errlen)
+static struct domain *by_id(const struct registry *r, unsigned id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->doms[i]->id == id)
+			return r->doms[i];
+	return NULL;
+}
+
+// Move doms[i] to its place by id.
+static void resort(struct registry *r, size_t i)
+{
+	struct domain *d = r->doms[i];
+
+	while (i > 0 && r->doms[i - 1]->id > d->id) {
+		r->doms[i] = r->doms[i - 1];
+		r->doms[--i] = d;
+	}
+	while (i + 1 < r->n && r->doms[i + 1]->id < d->id) {
+		r->doms[i] = r->doms[i + 1];
+		r->doms[++i] = d;
+	}
+}
+
+struct domain *reg_add_id(struct registry *r, const struct dom_config *cfg, unsigned id,
+			  char *err, size_t errlen)
 {
 	struct domain *d, *old = by_name(r, cfg->name);
 
 	if (old) {
 		snprintf(err, errlen, "domain '%s' already exists (id %u)", cfg->name, old->id);
+		return NULL;
+	}
+	if ((old = by_id(r, id))) {
+		snprintf(err, errlen, "id %u is taken by domain '%s'", id, old->cfg.name);
 		return NULL;
 	}
 	if (r->n == REG_MAX_DOMAINS) {
@@ -39,10 +66,33 @@ struct domain *reg_add(struct registry *r, const struct dom_config *cfg, char *e
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	d->id = r->next_id++;
+	d->id = id;
 	d->log_fd = d->con_log_fd = -1;
 	r->doms[r->n++] = d;
+	resort(r, r->n - 1);
+	if (id >= r->next_id)
+		r->next_id = id + 1;
 	return d;
+}
+
+struct domain *reg_add(struct registry *r, const struct dom_config *cfg, char *err,
+		       size_t errlen)
+{
+	return reg_add_id(r, cfg, r->next_id, err, errlen);
+}
+
+void reg_set_id(struct registry *r, struct domain *d, unsigned id)
+{
+	size_t i = 0;
+
+	while (i < r->n && r->doms[i] != d)
+		i++;
+	if (i == r->n)
+		return;
+	d->id = id;
+	resort(r, i);
+	if (id >= r->next_id)
+		r->next_id = id + 1;
 }
 
 struct domain *reg_find(const struct registry *r, const char *name_or_id)

@@ -38,6 +38,12 @@ void reg_init(struct registry *r);
 // when the name is taken or the registry is full.
 struct domain *reg_add(struct registry *r, const struct dom_config *cfg, char *err,
 		       size_t errlen);
+// The same with a given id (a domain found running at start-up); NULL when
+// the name or the id is taken.  Later fresh ids are above it.
+struct domain *reg_add_id(struct registry *r, const struct dom_config *cfg, unsigned id,
+			  char *err, size_t errlen);
+// Give `d` the id its back-end chose (kept sorted; later fresh ids are above it).
+void reg_set_id(struct registry *r, struct domain *d, unsigned id);
 // By name, else by numeric id; NULL if neither matches.
 struct domain *reg_find(const struct registry *r, const char *name_or_id);
 // Give `d` a fresh id (a restarted domain gets a new one, as in Xen).

@@ -98,6 +98,35 @@ START_TEST(full_registry)
 }
 END_TEST
 
+// Ids given by the back-end (lamina-hvd) or found at start-up keep the
+// registry sorted, and fresh ids go above them.
+START_TEST(backend_ids)
+{
+	static struct registry r;
+	struct dom_config a = named("alpha"), b = named("beta"), c = named("gamma");
+	struct domain *da, *db, *dc;
+	char err[128];
+
+	reg_init(&r);
+	db = reg_add_id(&r, &b, 9, err, sizeof(err));
+	da = reg_add_id(&r, &a, 4, err, sizeof(err));
+	ck_assert_ptr_nonnull(da);
+	ck_assert_ptr_eq(r.doms[0], da);
+	ck_assert_ptr_eq(r.doms[1], db);
+	ck_assert_ptr_null(reg_add_id(&r, &c, 9, err, sizeof(err)));
+	ck_assert_str_eq(err, "id 9 is taken by domain 'beta'");
+	dc = reg_add(&r, &c, err, sizeof(err));
+	ck_assert_uint_eq(dc->id, 10);
+	reg_set_id(&r, da, 12); // alpha restarted: the back-end gave it 12
+	ck_assert_ptr_eq(r.doms[2], da);
+	ck_assert_ptr_eq(reg_find(&r, "12"), da);
+	reg_remove(&r, da);
+	ck_assert_uint_eq(reg_add(&r, &a, err, sizeof(err))->id, 13);
+	while (r.n)
+		reg_remove(&r, r.doms[0]);
+}
+END_TEST
+
 Suite *registry_suite(void)
 {
 	Suite *s = suite_create("registry");
@@ -107,6 +136,7 @@ Suite *registry_suite(void)
 	tcase_add_test(tc, find_by_name_or_id);
 	tcase_add_test(tc, ids_not_reused);
 	tcase_add_test(tc, full_registry);
+	tcase_add_test(tc, backend_ids);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: MIT
+// libhv_double.h: the libhv stand-in for lamina-hvd's unit tests and its counters.
+#ifndef LIBHV_DOUBLE_H
+#define LIBHV_DOUBLE_H
+
+#include <hv.h>
+#include <stdio.h>
+
+extern int dbl_creates, dbl_destroys; // hv_create()s that succeeded, hv_destroy()s
+#endif
