@@ -232,11 +232,6 @@ void evt_raise_virq(struct domain *d, int vcpu, unsigned virq)
 	pthread_mutex_unlock(&t->lock);
 }
 
-int64_t evt_send_local(struct vcpu *v, uint32_t port)
-{
-	return evt_op_send(v->d, port);
-}
-
 /* ---- The doorbell fast path: guest port linked to a host port ---- */
 
 /* (Un)register the ioeventfd that turns a doorbell write of guest port gp

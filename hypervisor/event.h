@@ -19,8 +19,6 @@ void evt_set_pending(struct domain *d, uint32_t port);
 void evt_raise_virq(struct domain *d, int vcpu, unsigned virq);
 /* Port is linked to a host port (its doorbell should never reach user space). */
 bool evt_port_fast(struct domain *d, uint32_t port);
-/* event_send slow path (a doorbell KVM did not swallow): like EVTCHNOP_send. */
-int64_t evt_send_local(struct vcpu *v, uint32_t port);
 
 /* For sched_op: the vcpu_info of v (shared_info slot or registered). NULL
  * before the guest mapped shared_info and registered nothing. */

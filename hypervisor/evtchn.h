@@ -100,7 +100,7 @@ int evt_op_reset(struct domain *c, unsigned dom);
  * signalled (counter += 1) whenever its guest end sends, whether the
  * guest's doorbell is swallowed by KVM (an ioeventfd with datamatch = the
  * guest port is registered while the ports are linked) or reaches
- * evt_send_local(). Host code reads and polls the eventfd, never closes
+ * user space (hcall_doorbell()). Host code reads and polls the eventfd, never closes
  * it; evt_host_close() does. Call these without any event or domain lock,
  * and only while the guest domain exists (before hv_destroy()).
  * If the guest closes its end (or is destroyed) the host port stays open,

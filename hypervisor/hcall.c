@@ -45,6 +45,19 @@ static void upcall_if_pending(struct vcpu *v)
 		vcpu_upcall(v);
 }
 
+/* Dispatch nr for v through the table, then show it to the domain's trace
+ * hook: the one path every hypercall takes, whichever exit brought it. */
+static int64_t invoke(struct vcpu *v, uint64_t nr, const uint64_t a[5])
+{
+	int64_t ret = hcall_dispatch(v, nr, a);
+
+	if (v->d->trace) {
+		const uint64_t t[6] = { nr, a[0], a[1], a[2], a[3], a[4] };
+		v->d->trace(v->d, v->id, t, ret);
+	}
+	return ret;
+}
+
 /* The guest did `in $HC_PORT, %eax` from a stub: rax = nr, arguments in the
  * synced registers. The result goes back as the 32 bits the `in` reads (the
  * stub sign-extends them), so no register is written back: writing
@@ -54,16 +67,22 @@ void hcall_on_exit(struct vcpu *v, uint8_t *data)
 {
 	const struct kvm_regs *r = &v->run->s.regs.regs;
 	const uint64_t a[5] = { r->rdi, r->rsi, r->rdx, r->r10, r->r8 };
-	uint64_t nr = r->rax & 0xffffffffu;
-	int64_t ret = hcall_dispatch(v, nr, a);
-	int32_t out = (int32_t)ret;
+	int32_t out = (int32_t)invoke(v, r->rax & 0xffffffffu, a);
 
-	if (v->d->trace) {
-		const uint64_t t[6] = { nr, a[0], a[1], a[2], a[3], a[4] };
-		v->d->trace(v->d, v->id, t, ret);
-	}
 	memcpy(data, &out, 4);
 	upcall_if_pending(v);
+}
+
+/* The event_send stub's `out %eax, $HC_DOORBELL` reached user space (no
+ * ioeventfd on that port): event_send(port) through the table, so it is
+ * counted and traced like any other hypercall. */
+int64_t hcall_doorbell(struct vcpu *v, uint32_t port)
+{
+	const uint64_t a[5] = { port, 0, 0, 0, 0 };
+	int64_t ret = invoke(v, LAMINA_HC_event_send, a);
+
+	upcall_if_pending(v);
+	return ret;
 }
 
 /* Fill one page: stub i is "mov $i,%eax; in $HC_PORT,%eax; cltq; ret", padded with int3;

@@ -22,6 +22,8 @@ extern const unsigned hc_table_len;
 int64_t hcall_dispatch(struct vcpu *v, uint64_t nr, const uint64_t a[5]);
 int hcall_page_install(struct domain *d, uint64_t gpa);
 void hcall_on_exit(struct vcpu *v, uint8_t *data);   /* a PIO IN on HC_PORT */
+/* A doorbell OUT on HC_DOORBELL that reached user space: event_send(port). */
+int64_t hcall_doorbell(struct vcpu *v, uint32_t port);
 
 /* Handlers (one file per hypercall group). */
 int64_t hc_null(struct vcpu *v, const uint64_t a[5]);

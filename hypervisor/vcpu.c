@@ -136,7 +136,7 @@ static bool may_run(struct vcpu *v)
 }
 
 /* An event_send doorbell that reached user space: a port with no
- * ioeventfd (or one KVM missed), sent the slow way. */
+ * ioeventfd (or one KVM missed), sent through the hypercall table. */
 static void on_doorbell(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
@@ -145,7 +145,7 @@ static void on_doorbell(struct vcpu *v)
 	memcpy(&port, (uint8_t *)r + r->io.data_offset, 4);
 	if (evt_port_fast(v->d, port))
 		atomic_fetch_add(&v->d->doorbell_exits, 1);
-	int64_t rc = evt_send_local(v, port);
+	int64_t rc = hcall_doorbell(v, port);
 	if (rc) {   /* 0 needs no write: eax still holds the port (hcall.c) */
 		r->s.regs.regs.rax = (uint64_t)rc;
 		r->kvm_dirty_regs |= KVM_SYNC_X86_REGS;

@@ -214,3 +214,10 @@ void unmask_bits(struct domain *d, uint32_t port)
 {
 	si_of(d)->evtchn_mask[port / 64] &= ~(1ull << (port % 64));
 }
+
+int64_t doorbell(struct vcpu *v, uint32_t port)
+{
+	const uint64_t a[5] = { port, 0, 0, 0, 0 };
+
+	return hc_event_send(v, a);
+}

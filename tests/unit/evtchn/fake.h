@@ -35,6 +35,9 @@ struct lamina_shared_info *si_of(struct domain *d);
 /* Index of the ioeventfd with this datamatch and vm, or -1. */
 int fake_ioev_find(int vm, uint32_t match);
 
+/* A doorbell that reached user space, as vcpu.c hands it to the table
+ * (hcall_doorbell): event_send(port) by value. */
+int64_t doorbell(struct vcpu *v, uint32_t port);
 /* Hypercall helpers: event_channel_op(cmd, arg) on vCPU vcpu of d. */
 int64_t eop(struct domain *d, int vcpu, unsigned cmd, void *arg);
 int64_t eop_va(struct domain *d, unsigned cmd, uint64_t va);

@@ -263,14 +263,14 @@ START_TEST(event_send_hypercall)
 
 	ck_assert_int_eq(hc_event_send(&A->vcpu[0], a), 0);
 	ck_assert(pending(A, (uint32_t)ipi));
-	ck_assert_int_eq(evt_send_local(&A->vcpu[0], (uint32_t)ipi), 0);
+	ck_assert_int_eq(doorbell(&A->vcpu[0], (uint32_t)ipi), 0);
 	a[0] = (uint64_t)virq;
 	ck_assert_int_eq(hc_event_send(&A->vcpu[0], a), -LAMINA_EINVAL);
 	a[0] = 7;
 	ck_assert_int_eq(hc_event_send(&A->vcpu[0], a), -LAMINA_EBADF);
 	a[0] = (1ull << 32) | (uint64_t)ipi;
 	ck_assert_int_eq(hc_event_send(&A->vcpu[0], a), -LAMINA_EBADF);
-	ck_assert_int_eq(evt_send_local(&A->vcpu[0], 0), -LAMINA_EBADF);
+	ck_assert_int_eq(doorbell(&A->vcpu[0], 0), -LAMINA_EBADF);
 }
 END_TEST
 

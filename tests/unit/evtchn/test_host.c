@@ -72,8 +72,8 @@ START_TEST(guest_send_signals_host)
 	ck_assert_int_eq(evt_host_alloc(A, &gp, &efd), 0);
 	ck_assert_int_eq(port_op(A, LAMINA_EVTCHNOP_SEND, gp), 0);       /* EVTCHNOP_SEND */
 	ck_assert_uint_eq(efd_take(efd), 1);
-	ck_assert_int_eq(evt_send_local(&A->vcpu[1], gp), 0);           /* doorbell exit */
-	ck_assert_int_eq(evt_send_local(&A->vcpu[0], gp), 0);
+	ck_assert_int_eq(doorbell(&A->vcpu[1], gp), 0);           /* doorbell exit */
+	ck_assert_int_eq(doorbell(&A->vcpu[0], gp), 0);
 	ck_assert_uint_eq(efd_take(efd), 2);
 	uint64_t a[5] = { gp, 0, 0, 0, 0 };
 	ck_assert_int_eq(hc_event_send(&A->vcpu[0], a), 0);
@@ -164,7 +164,7 @@ START_TEST(ioeventfd_failure_keeps_slow_path)
 	fake.ioev_fail = true;
 	ck_assert_int_eq(evt_host_alloc(A, &gp, &efd), 0);
 	ck_assert_int_eq(fake.nr_ioev, 0);
-	ck_assert_int_eq(evt_send_local(&A->vcpu[0], gp), 0);
+	ck_assert_int_eq(doorbell(&A->vcpu[0], gp), 0);
 	ck_assert_uint_eq(efd_take(efd), 1);
 	evt_host_close(hv, efd);     /* no deregistration attempted: nothing to fail */
 	ck_assert(!fd_open(efd));
@@ -246,7 +246,7 @@ static void *sender(void *arg)
 	struct domain *d = arg;
 
 	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
-		evt_send_local(&d->vcpu[0], d == A ? a_port : b_port);
+		doorbell(&d->vcpu[0], d == A ? a_port : b_port);
 	return NULL;
 }
 
