@@ -5,7 +5,7 @@
 # Steps: create, list (running), console (heartbeat), pause (list says paused,
 # heartbeats stop), unpause (running, they resume), mem-set down and up (the
 # guest reports the new size, list shows it), top (non-zero, changing numbers),
-# trace (decoded hypercalls, advancing time), reboot (on_reboot=restart: it runs
+# trace (decoded hypercalls, advancing time, a doorbell event_send among them), reboot (on_reboot=restart: it runs
 # again under a new id), shutdown (the guest powers off, the log says so), gone
 # (list no longer shows it). Busybox sh: no bash.
 here=$(cd "$(dirname "$0")" && pwd)
@@ -129,10 +129,12 @@ step_top() {
 }
 
 step_trace() {
-  out=$(timeout 30 "$L" trace -n 10 "$name" 2>&1)
+  out=$(timeout 30 "$L" trace -n 60 "$name" 2>&1)
   n=$(echo "$out" | grep -cE '^ *[0-9]+\.[0-9]+ vcpu[0-9]+ +[a-z_]+\(.*\) = -?[0-9]+$')
   t1=$(echo "$out" | head -n 1 | awk '{ print $1 }'); t2=$(echo "$out" | tail -n 1 | awk '{ print $1 }')
-  if [ "$n" -ne 10 ]; then fail trace "want 10 decoded calls, got $n: $(echo "$out" | head -n 12 | tr '\n' '|')"
+  if [ "$n" -ne 60 ]; then fail trace "want 60 decoded calls, got $n: $(echo "$out" | head -n 12 | tr '\n' '|')"
+  elif ! echo "$out" | grep -qE 'event_send\(port=[0-9]+\) = 0$'; then
+    fail trace "no doorbell event_send (the heartbeat's self-IPI) in 60 calls: $(echo "$out" | tr '\n' '|')"
   elif ! echo "$out" | grep -qE 'sched_op\(cmd=poll|console_io\(cmd=write|memory_op\(cmd='; then
     fail trace "no decoded sub-op in: $(echo "$out" | tr '\n' '|')"
   elif [ "$t1" = "$t2" ]; then fail trace "first and last call have the same time $t1"

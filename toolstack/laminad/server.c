@@ -208,15 +208,22 @@ static void read_conn(struct daemon *dm, struct conn *c)
 	}
 }
 
-static void serve_conns(struct daemon *dm, const struct pollfd *pfd)
+// Serve every ready client. True if any sent input: a request may have
+// read a domain's end (and drained the event connection while at it).
+static bool serve_conns(struct daemon *dm, const struct pollfd *pfd)
 {
+	bool input = false;
+
 	for (size_t i = dm->nconns; i-- > 0;) {
 		struct conn *c = dm->conns[i];
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
 			read_conn(dm, c);
+			input = true;
+		}
 		if (pfd[i].revents & POLLOUT)
 			flush(c);
 	}
+	return input;
 }
 
 static void reap(struct daemon *dm)
@@ -241,11 +248,13 @@ int server_run(struct daemon *dm)
 		pfd[n + 1] = (struct pollfd){ .fd = dm->ops->event_fd(dm->hv), .events = POLLIN };
 		if (poll(pfd, n + 2, -1) < 0 && errno != EINTR)
 			return -1;
-		serve_conns(dm, pfd);
-		if (pfd[n + 1].revents & POLLIN) {
+		bool requests = serve_conns(dm, pfd);
+		if (pfd[n + 1].revents & POLLIN)
 			dm->ops->process(dm->hv);
+		// After requests too: a request's stats() may have taken the
+		// "ended" event off the connection, so poll would not see it.
+		if (requests || (pfd[n + 1].revents & POLLIN))
 			dom_after_process(dm);
-		}
 		if (pfd[n].revents & POLLIN)
 			accept_one(dm);
 		reap(dm);

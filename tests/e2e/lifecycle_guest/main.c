@@ -9,7 +9,9 @@
 //  - prints "heartbeat N: M KiB (clock T ms)", M its current reservation;
 //  - reads control/shutdown: "poweroff" or "reboot" is acknowledged by
 //    writing "" and answered with sched_op SHUTDOWN and that reason.
-// Between heartbeats it sleeps in sched_op POLL on the store port.
+// Between heartbeats it sleeps in sched_op POLL on the store port. Each
+// heartbeat also sends a masked self-IPI port through the event_send stub:
+// a doorbell no ioeventfd completes, so `lamina trace` must show it.
 #include "rt.h"
 #include "store_client.h"
 
@@ -103,6 +105,21 @@ static void obey_control(void)
 	rt_shutdown(reason);
 }
 
+static uint32_t beat_port;   /* masked IPI port: sending it only sets pending */
+
+static void beat_port_init(void)
+{
+	struct lamina_evtchn_bind_ipi b = { .vcpu = 0 };
+	long r = HC2(LAMINA_HC_event_channel_op, LAMINA_EVTCHNOP_BIND_IPI, &b);
+
+	if (r)
+		rt_fail("binding the heartbeat IPI port: %ld", r);
+	beat_port = b.port;
+	rt_map_shared_info();
+	__atomic_fetch_or(&rt_shinfo->evtchn_mask[beat_port / 64], 1ull << (beat_port % 64),
+			  __ATOMIC_SEQ_CST);
+}
+
 /* Sleep for period ns of PV-clock time (store events may wake us early);
  * a clock that steps backwards ends the wait rather than stretching it. */
 static void idle(uint64_t period)
@@ -126,6 +143,7 @@ void test_main(void)
 
 	if ((r = sc_init(STORE_GFN)))
 		rt_fail("mapping the store ring: %ld", r);
+	beat_port_init();
 	top = (uint64_t)reservation();
 	lowest = (((uint64_t)rt_bss_end + 4095) >> 12) + 16;
 	rt_printf("lifecycle: %lu KiB, store port %u, heartbeat every %lu ms\n", top * 4,
@@ -135,6 +153,8 @@ void test_main(void)
 		rt_printf("heartbeat %lu: %ld KiB (clock %lu ms)\n", beat, reservation() * 4,
 			  rt_now() / 1000000);
 		obey_control();
+		if ((r = HC1(LAMINA_HC_event_send, beat_port)))
+			rt_printf("lifecycle: event_send(%u): %ld\n", beat_port, r);
 		idle(period);
 	}
 }
