@@ -7,4 +7,7 @@
 #include <stdio.h>
 
 extern int dbl_creates, dbl_destroys; // hv_create()s that succeeded, hv_destroy()s
+extern int dbl_pins, dbl_ports, dbl_watches; // live grant pins, bound ports, watches
+const char *dbl_store(const char *path); // a store value, or NULL
+void dbl_store_reset(void);
 #endif
