@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+// backend_echo.h: the "echo" test device of the back-end e2e tests: its ring, its store keys, its grant refs.
+//
+// The front-end (backend_guest) grants one ring page and ECHO_PAGES data
+// pages to domain 0 and allocates a port for domain 0. Each request names
+// a data page and a length; the back-end sums those bytes, inverts them in
+// place and answers with the sum, so data moves both ways.
+#ifndef BACKEND_ECHO_H
+#define BACKEND_ECHO_H
+#include <lamina/ring.h>
+
+struct echo_req {
+	lamina_u32 id, page, len, seed;
+};
+struct echo_rsp {
+	lamina_u32 id;
+	lamina_s32 status; // 0, or -LAMINA_EINVAL for a bad page or length
+	lamina_u32 sum, pad;
+};
+LAMINA_RING_DEFINE(echo, struct echo_req, struct echo_rsp);
+
+#define ECHO_PAGES 4
+#define ECHO_REF_RING 1 // grant refs the guest uses
+#define ECHO_REF_DATA 2 // .. ECHO_REF_DATA + ECHO_PAGES - 1
+#define ECHO_REF_OTHER 6 // a page granted to domain 7, not to the back-end
+#define ECHO_REF_RO 7 // a page granted read-only to domain 0
+#define ECHO_REQUESTS 16 // per round
+#endif
