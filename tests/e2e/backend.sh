@@ -67,7 +67,7 @@ backend "$id" probe "$tmp/probe.log"
 within 300 con_has "$id" '^SUCCESS' || why="no SUCCESS from the front-end"
 wait "$bk" || why="${why:-the back-end exited $?}"
 f=$(grep -m1 'FAIL' "$tmp/probe.log") && why="$f"
-[ "$(grep -c 'echo_backend: ok:' "$tmp/probe.log")" -eq 8 ] || why="${why:-not all 8 probes ran}"
+[ "$(grep -c 'echo_backend: ok:' "$tmp/probe.log")" -eq 9 ] || why="${why:-not all 8 probes and the back-to-front requests ran}"
 verdict only-granted "$id" "$why" "$tmp/probe.log"
 
 # 3. kill

@@ -24,6 +24,8 @@
 
 static struct lbk b;
 static int fails;
+static struct echo_front bf; // the back-to-front ring: we ask
+static unsigned answered; // correct answers to our requests
 
 static void check(int ok, const char *what)
 {
@@ -130,6 +132,33 @@ static int drain(struct echo_back *bk, uint8_t *data, int kick)
 	return n == BUDGET ? 1 : echo_final_check_requests(bk) > 0;
 }
 
+// Our requests to the front-end: ECHO_BACK_REQUESTS of them, once.
+static int ask(int kick)
+{
+	uint64_t one = 1;
+
+	for (unsigned i = 0; i < ECHO_BACK_REQUESTS; i++)
+		*echo_next_request(&bf) = (struct echo_req){ .id = 5000 + i, .len = 50 + 100 * i,
+							     .seed = 3 * i + 1 };
+	if (echo_push_requests(&bf) && write(kick, &one, sizeof(one)) != sizeof(one))
+		return -EIO;
+	return 0;
+}
+
+// Take the front-end's answers (a budget per call), checking each.
+static int take_answers(void)
+{
+	struct echo_rsp rsp;
+	int n = 0, rc;
+
+	while (n++ < BUDGET && (rc = echo_take_response(&bf, &rsp)) == 1) {
+		uint32_t i = rsp.id - 5000;
+		answered += i < ECHO_BACK_REQUESTS && rsp.status == 0 &&
+			    rsp.sum == echo_seed_sum(3 * i + 1, 50 + 100 * i);
+	}
+	return rc < 0 ? rc : 0;
+}
+
 // Serve until the front-end closes (0), we are told to detach, or hvd goes.
 static int serve(struct echo_back *bk, uint8_t *data, int bell, int kick)
 {
@@ -140,7 +169,7 @@ static int serve(struct echo_back *bk, uint8_t *data, int bell, int kick)
 
 	for (;;) {
 		int more = drain(bk, data, kick);
-		if (more < 0)
+		if (more < 0 || (more = take_answers()) < 0)
 			return more;
 		if (more)
 			continue;
@@ -152,7 +181,7 @@ static int serve(struct echo_back *bk, uint8_t *data, int bell, int kick)
 		if (w < 0)
 			return w;
 		if (lbk_read_uint(&b, lbk_fe(&b, "state"), &st) == 0 && st >= LAMINA_BUS_CLOSING)
-			return 0;
+			return take_answers();
 	}
 }
 
@@ -202,7 +231,7 @@ static void hostile(unsigned id)
 
 int main(int argc, char **argv)
 {
-	uint32_t ring_ref, data[ECHO_PAGES], port;
+	uint32_t ring_ref, ring2_ref, data[ECHO_PAGES], port;
 	struct echo_back bk;
 	int rc, bell, kick, data_fd;
 	unsigned id;
@@ -229,6 +258,8 @@ int main(int argc, char **argv)
 					    : i == 2 ? "data-ref-2" : "data-ref-3");
 	port = (uint32_t)fe_uint("event-channel");
 	echo_back_init(&bk, map(&ring_ref, 1, NULL), PG);
+	ring2_ref = (uint32_t)fe_uint("back-ring-ref");
+	echo_front_init(&bf, map(&ring2_ref, 1, NULL), PG);
 	uint8_t *pages = map(data, ECHO_PAGES, &data_fd);
 	if (!strcmp(argv[2], "probe"))
 		probe(data_fd, data);
@@ -237,7 +268,10 @@ int main(int argc, char **argv)
 	if ((rc = lbk_write(&b, lbk_be(&b, "state"), "4")))
 		die("state Connected", rc);
 	printf("echo_backend: connected to domain %u\n", b.domid);
-	rc = serve(&bk, pages, bell, kick);
+	rc = ask(kick);
+	if (!rc)
+		rc = serve(&bk, pages, bell, kick);
+	check(answered == ECHO_BACK_REQUESTS, "the front-end answered our own requests");
 	printf("echo_backend: done (%s), %d failed checks\n", rc ? strerror(-rc) : "front-end closed", fails);
 	lbk_write(&b, lbk_be(&b, "state"), "6");
 	lbk_close(&b);
