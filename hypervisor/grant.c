@@ -308,7 +308,7 @@ static void set_release(struct mapset *s, int h)
 /* Pin ref of g for peer with a table reference and make the mapping's own
  * host view of the page (see "Dying granters"). reg_lock held. */
 static int map_make(struct grant_table *g, unsigned granter, uint32_t ref, uint16_t peer,
-		    bool write, struct gt_map *m)
+		    bool write, struct gt_map *m, uint64_t *gfn_out)
 {
 	uint64_t gfn;
 	int rc = pin_get(g, ref, peer, write, true, &gfn);
@@ -323,6 +323,8 @@ static int map_make(struct grant_table *g, unsigned granter, uint32_t ref, uint1
 	}
 	*m = (struct gt_map){ .state = GT_MAP_BUSY, .write = write, .granter = (uint16_t)granter,
 			      .ref = ref, .host = host, .table = g };
+	if (gfn_out)
+		*gfn_out = gfn;
 	return 0;
 }
 
@@ -367,7 +369,7 @@ int grant_map(struct domain *d, unsigned dom, uint32_t ref, uint64_t gpa, bool r
 		return h;
 	pthread_rwlock_rdlock(&reg_lock);
 	struct grant_table *g = table_of(d->hv, granter);
-	int rc = g ? map_make(g, granter, ref, d->id, !readonly, &m) : -LAMINA_ESRCH;
+	int rc = g ? map_make(g, granter, ref, d->id, !readonly, &m, NULL) : -LAMINA_ESRCH;
 	pthread_rwlock_unlock(&reg_lock);
 	if (!rc && (rc = map_place(d, &m, gpa)))
 		map_drop(&m);
@@ -461,25 +463,44 @@ int grant_copy(struct domain *d, const struct lamina_gnttab_copy *c)
 
 /* ---- Host side ---- */
 
-void *grant_map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
-		     uint32_t *handle)
+/* grant_map_host and grant_pin_host: 0 or -LAMINA_E*; OUT *page, *gfn. */
+static int map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
+		    uint32_t *handle, void **page, uint64_t *gfn)
 {
-	void *page = NULL;
 	struct gt_map m;
+	int rc;
 
 	pthread_rwlock_rdlock(&reg_lock);
 	struct grant_hv *h = registry(granter->hv, false);
 	struct grant_table *g = table_of(granter->hv, granter->id);
 	int slot = g ? set_alloc(&h->host) : -LAMINA_ESRCH;
-	if (slot >= 0 && map_make(g, granter->id, ref, as_domid, write, &m) == 0) {
+	rc = slot < 0 ? slot : map_make(g, granter->id, ref, as_domid, write, &m, gfn);
+	if (rc == 0) {
 		set_publish(&h->host, slot, &m);
 		*handle = (uint32_t)slot;
-		page = m.host;
+		*page = m.host;
 	} else if (slot >= 0) {
 		set_release(&h->host, slot);
 	}
 	pthread_rwlock_unlock(&reg_lock);
-	return page;
+	return rc;
+}
+
+void *grant_map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
+		     uint32_t *handle)
+{
+	void *page = NULL;
+	uint64_t gfn;
+
+	return map_host(granter, ref, as_domid, write, handle, &page, &gfn) ? NULL : page;
+}
+
+int grant_pin_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
+		   uint32_t *handle, uint64_t *gfn)
+{
+	void *page;
+
+	return map_host(granter, ref, as_domid, write, handle, &page, gfn);
 }
 
 int grant_unmap_host(struct hv *hv, uint32_t handle)

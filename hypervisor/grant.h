@@ -40,4 +40,13 @@ int grant_copy(struct domain *d, const struct lamina_gnttab_copy *c);
 void *grant_map_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
 		     uint32_t *handle);
 int grant_unmap_host(struct hv *hv, uint32_t handle);
+/* Like grant_map_host, for a back-end process that gets the page as a
+ * udmabuf over the granter's memfd: OUT *gfn, the page's frame, and
+ * *handle (unpin with grant_unmap_host). 0 or -LAMINA_EINVAL (ref beyond
+ * the table, or the page is not RAM), -LAMINA_EACCES (not granted to
+ * as_domid), -LAMINA_EROFS (write asked of a read-only grant),
+ * -LAMINA_ENOSPC (every host mapping slot used), -LAMINA_ESRCH (no table),
+ * -LAMINA_ENOMEM. */
+int grant_pin_host(struct domain *granter, uint32_t ref, uint16_t as_domid, bool write,
+		   uint32_t *handle, uint64_t *gfn);
 #endif

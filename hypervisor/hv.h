@@ -169,4 +169,35 @@ int hv_set_mem_target(struct domain *d, uint64_t kib);
 /* End d at once, without the guest's help, as if it powered off: its
  * vCPUs stop and hv_wait() returns. d stays until hv_destroy(). */
 void hv_stop(struct domain *d);
+
+/*
+ * Host side of back-end processes (hv_backend.c; lamina-hvd serves them,
+ * docs/architecture.md "Back-ends"). A back-end acts as domain 0. Call
+ * these only while d exists (before hv_destroy), except the unpin and
+ * close calls, which name the instance.
+ */
+#define HV_BK_MAP_MAX 256 /* pages per udmabuf */
+/* Pin grant ref of d, granted to domain 0 and writable, for a back-end:
+ * OUT *gfn (its frame in d's RAM) and *handle. 0, -EINVAL (ref beyond d's
+ * table, or not a RAM page), -EACCES (not granted to domain 0), -EROFS (a
+ * read-only grant: a udmabuf cannot be made read-only), -ENOSPC (every
+ * host mapping slot used), -ESRCH (d has no grant table), -ENOMEM. */
+int hv_bk_grant_pin(struct domain *d, uint32_t ref, uint64_t *gfn, uint32_t *handle);
+/* Drop a pin of hv_bk_grant_pin: 0 or -EINVAL (unknown handle). */
+int hv_bk_grant_unpin(struct hv *hv, uint32_t handle);
+/* A new udmabuf (close-on-exec) over exactly the pages gfns[0..n) of d's
+ * RAM memfd, in that order: its fd, or -EINVAL (n is 0 or above
+ * HV_BK_MAP_MAX, a gfn beyond RAM) or the kernel's -errno (no
+ * /dev/udmabuf: -ENOENT). The caller pins the pages first. */
+int hv_bk_udmabuf(struct domain *d, const uint64_t *gfns, unsigned n);
+/* Bind a new host port to d's port, which d allocated unbound for domain
+ * 0: OUT *efd, signalled (in the kernel, by an ioeventfd on the doorbell)
+ * whenever d sends on port; libhv owns it. 0 or -EINVAL (port not unbound
+ * for domain 0), -ENOSPC, -ENOMEM, -ESRCH. */
+int hv_bk_evt_bind(struct domain *d, uint32_t port, int *efd);
+/* Host to guest: make d's port pending and upcall, if it is bound to a host port. */
+void hv_bk_evt_notify(struct domain *d, uint32_t port);
+/* Close the host port of efd (d's end becomes unbound for domain 0 again,
+ * so a new back-end can bind it) and efd itself. */
+void hv_bk_evt_close(struct hv *hv, int efd);
 #endif

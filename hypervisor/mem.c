@@ -22,8 +22,11 @@ int mem_init(struct domain *d, uint64_t bytes, char *err, size_t n)
 		return -1;
 	}
 	snprintf(name, sizeof(name), "lamina-dom%u", d->id);
-	d->memfd = memfd_create(name, MFD_CLOEXEC);
-	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)bytes) < 0) {
+	/* Sealed against shrinking (never against writes): udmabuf needs that
+	 * to hand granted pages to back-end processes (hv_backend.c). */
+	d->memfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (d->memfd < 0 || ftruncate(d->memfd, (off_t)bytes) < 0 ||
+	    fcntl(d->memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
 		snprintf(err, n, "guest RAM (%s): %s", name, strerror(errno));
 		return -1;
 	}

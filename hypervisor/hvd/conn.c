@@ -3,7 +3,7 @@
 //
 // A client that stops reading is dropped once HVD_OUT_MAX bytes wait for it;
 // a client that disconnects mid-request costs only its own queue.
-#include "hvd.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,11 +12,23 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+static void close_fds(const int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		close(fds[i]);
+}
+
+static void out_free(struct hvd_out *m)
+{
+	close_fds(m->fds, m->nfds);
+	free(m);
+}
+
 void conn_flush(struct hvd_conn *c)
 {
 	while (c->head && !c->dead) {
 		struct hvd_out *m = c->head;
-		int rc = hvd_send(c->fd, m->data, m->len, NULL, 0, MSG_DONTWAIT);
+		int rc = hvd_send(c->fd, m->data, m->len, m->fds, m->nfds, MSG_DONTWAIT);
 		if (rc == -EAGAIN || rc == -ENOBUFS)
 			return;
 		if (rc) {
@@ -27,23 +39,28 @@ void conn_flush(struct hvd_conn *c)
 		if (!c->head)
 			c->tail = NULL;
 		c->queued -= m->len;
-		free(m);
+		out_free(m);
 	}
 }
 
-void conn_queue(struct hvd_conn *c, const char *buf, size_t len)
+static void queue_fds(struct hvd_conn *c, const char *buf, size_t len, const int *fds,
+		      unsigned nfds)
 {
 	struct hvd_out *m;
 
-	if (c->dead)
-		return;
-	if (len > HVD_MSG_MAX || c->queued + len > HVD_OUT_MAX || !(m = malloc(sizeof(*m) + len))) {
-		fprintf(stderr, "lamina-hvd: dropping a client that does not read its messages\n");
+	if (c->dead || len > HVD_MSG_MAX || c->queued + len > HVD_OUT_MAX ||
+	    !(m = malloc(sizeof(*m) + len))) {
+		if (!c->dead)
+			fprintf(stderr, "lamina-hvd: dropping a client that does not read its messages\n");
 		c->dead = true;
+		close_fds(fds, nfds);
 		return;
 	}
 	m->next = NULL;
 	m->len = len;
+	m->nfds = nfds;
+	if (nfds)
+		memcpy(m->fds, fds, nfds * sizeof(*fds));
 	memcpy(m->data, buf, len);
 	if (c->tail)
 		c->tail->next = m;
@@ -54,13 +71,23 @@ void conn_queue(struct hvd_conn *c, const char *buf, size_t len)
 	conn_flush(c);
 }
 
-void conn_queue_json(struct hvd_conn *c, json_object *o)
+void conn_queue(struct hvd_conn *c, const char *buf, size_t len)
+{
+	queue_fds(c, buf, len, NULL, 0);
+}
+
+void conn_queue_json_fds(struct hvd_conn *c, json_object *o, const int *fds, unsigned nfds)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 
-	conn_queue(c, s, len);
+	queue_fds(c, s, len, fds, nfds);
 	json_object_put(o);
+}
+
+void conn_queue_json(struct hvd_conn *c, json_object *o)
+{
+	conn_queue_json_fds(c, o, NULL, 0);
 }
 
 void conn_broadcast(struct hvd *h, json_object *ev)
@@ -106,12 +133,6 @@ static json_object *parse(const char *buf, size_t len, json_object **err)
 	return o;
 }
 
-static void close_fds(int *fds, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		close(fds[i]);
-}
-
 // One message, if there is one: a request in, its reply queued.
 static bool read_one(struct hvd *h, struct hvd_conn *c, char *buf)
 {
@@ -132,12 +153,14 @@ static bool read_one(struct hvd *h, struct hvd_conn *c, char *buf)
 		rep = ops_error(NULL, EMSGSIZE, "message of %zd bytes (or more than %d descriptors) "
 				"refused: at most %d bytes of JSON", n, HVD_MAX_FDS, HVD_MSG_MAX);
 	} else if ((rq = parse(buf, (size_t)n, &rep))) {
+		c->nrfd = 0;
 		rep = ops_handle(h, c, rq, nfds);
-		close_fds(fds, nfds); // no op keeps descriptors yet
+		close_fds(fds, nfds); // no op takes descriptors
 	} else {
 		close_fds(fds, nfds);
 	}
-	conn_queue_json(c, rep);
+	conn_queue_json_fds(c, rep, c->rfd, c->nrfd);
+	c->nrfd = 0;
 	return !c->dead;
 }
 
@@ -154,10 +177,12 @@ void conn_close(struct hvd *h, unsigned i)
 	struct hvd_conn *c = h->conns[i];
 
 	trace_drop_conn(h, c);
+	if (c->bk)
+		bk_release(h, c->bk, true); // the back-end went: its device is Closed
 	while (c->head) {
 		struct hvd_out *m = c->head;
 		c->head = m->next;
-		free(m);
+		out_free(m);
 	}
 	close(c->fd);
 	free(c);

@@ -5,7 +5,7 @@
 // the loop reads it into the backlog and the "console" events) and, once
 // started, a waiter thread blocked in hv_wait() that writes the server's
 // eventfd when the guest shuts down or crashes.
-#include "hvd.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +185,7 @@ void dom_destroy(struct hvd_dom *hd)
 
 	while (hd->ntracers)
 		trace_subscribe(hd, hd->tracers[0], false);
+	bk_domain_gone(hd->h, hd); // its back-ends let go of its pages and ports first
 	if (hd->waiting) {
 		hv_stop(hd->d);
 		pthread_join(hd->waiter, NULL);

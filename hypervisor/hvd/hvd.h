@@ -32,6 +32,8 @@ struct domain;
 
 struct hvd_out {
 	struct hvd_out *next;
+	int fds[HVD_MAX_FDS]; // sent with the message, then closed (ours)
+	unsigned nfds;
 	size_t len;
 	char data[];
 };
@@ -42,6 +44,9 @@ struct hvd_conn {
 	bool dead; // close at the end of this loop turn
 	struct hvd_out *head, *tail; // messages not yet sent, oldest first
 	size_t queued; // their bytes
+	struct hvd_backend *bk; // a back-end connection's device (backend.h), or NULL
+	int rfd[HVD_MAX_FDS]; // descriptors the op being handled sends with its reply
+	unsigned nrfd;
 };
 
 struct hvd_raw {
@@ -93,11 +98,14 @@ struct hvd {
 	unsigned ndoms, ntraced;
 	unsigned next_id; // starts at 1, only grows
 	bool stop; // leave the loop (after stop-all or a signal)
+	struct bk_watchq *wq; // back-ends' store watch events (backend.h); NULL until the first watch
 };
 
 // conn.c: queue and send messages, receive and dispatch requests.
 void conn_queue(struct hvd_conn *c, const char *buf, size_t len);
 void conn_queue_json(struct hvd_conn *c, json_object *o); // takes o
+// Queue o with nfds descriptors (taken: closed once sent or dropped).
+void conn_queue_json_fds(struct hvd_conn *c, json_object *o, const int *fds, unsigned nfds);
 void conn_flush(struct hvd_conn *c);
 void conn_read(struct hvd *h, struct hvd_conn *c);
 void conn_broadcast(struct hvd *h, json_object *ev); // to every subscriber; takes ev

@@ -182,7 +182,8 @@ static const struct {
 	{ EINVAL, "EINVAL" }, { ENOENT, "ENOENT" }, { EEXIST, "EEXIST" }, { EMSGSIZE, "EMSGSIZE" },
 	{ ENOTSUP, "ENOTSUP" }, { EBUSY, "EBUSY" }, { ENOSPC, "ENOSPC" }, { ENOMEM, "ENOMEM" },
 	{ EIO, "EIO" }, { ENODEV, "ENODEV" }, { EALREADY, "EALREADY" }, { EBADF, "EBADF" },
-	{ EPROTO, "EPROTO" },
+	{ EPROTO, "EPROTO" }, { EACCES, "EACCES" }, { EROFS, "EROFS" }, { EPERM, "EPERM" },
+	{ ESRCH, "ESRCH" }, { E2BIG, "E2BIG" }, { ETIMEDOUT, "ETIMEDOUT" },
 };
 
 const char *hvd_errname(int code)

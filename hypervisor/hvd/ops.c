@@ -1,32 +1,45 @@
 // SPDX-License-Identifier: MIT
 // lamina-hvd request dispatch: find the op, run it, wrap the reply with "reply" and the request's "tag".
 #include "ops.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <string.h>
+
+enum { CONTROL, BACKEND, ATTACH }; // ATTACH: any connection (bk_attach says no twice)
 
 static const struct {
 	const char *name;
 	hvd_op_fn *fn;
 	bool needs_kvm; // refused with ENODEV when hvd has no KVM (unit tests)
+	int kind; // CONTROL: any connection but a back-end's; BACKEND: an attached back-end's only
 } ops[] = {
-	{ "hello", op_hello, false },
-	{ "list", op_list, false },
-	{ "get", op_get, false },
-	{ "stats", op_stats, true },
-	{ "create", op_create, false },
-	{ "destroy", op_destroy, true },
-	{ "pause", op_pause, true },
-	{ "unpause", op_unpause, true },
-	{ "shutdown", op_shutdown, true },
-	{ "mem-target", op_mem_target, true },
-	{ "vcpus", op_vcpus, true },
-	{ "pin", op_pin, true },
-	{ "console-write", op_console_write, true },
-	{ "console-backlog", op_console_backlog, true },
-	{ "subscribe", op_subscribe, false },
-	{ "trace", op_trace, true },
-	{ "stop-all", op_stop_all, false },
+	{ "hello", op_hello, false, CONTROL },
+	{ "list", op_list, false, CONTROL },
+	{ "get", op_get, false, CONTROL },
+	{ "stats", op_stats, true, CONTROL },
+	{ "create", op_create, false, CONTROL },
+	{ "destroy", op_destroy, true, CONTROL },
+	{ "pause", op_pause, true, CONTROL },
+	{ "unpause", op_unpause, true, CONTROL },
+	{ "shutdown", op_shutdown, true, CONTROL },
+	{ "mem-target", op_mem_target, true, CONTROL },
+	{ "vcpus", op_vcpus, true, CONTROL },
+	{ "pin", op_pin, true, CONTROL },
+	{ "console-write", op_console_write, true, CONTROL },
+	{ "console-backlog", op_console_backlog, true, CONTROL },
+	{ "subscribe", op_subscribe, false, CONTROL },
+	{ "trace", op_trace, true, CONTROL },
+	{ "stop-all", op_stop_all, false, CONTROL },
+	{ "backend-attach", op_backend_attach, true, ATTACH },
+	{ "backend-detach", op_backend_detach, true, CONTROL },
+	{ "store-read", op_store_read, true, BACKEND },
+	{ "store-write", op_store_write, true, BACKEND },
+	{ "store-watch", op_store_watch, true, BACKEND },
+	{ "map", op_map, true, BACKEND },
+	{ "unmap", op_unmap, true, BACKEND },
+	{ "bind", op_bind, true, BACKEND },
+	{ "unbind", op_unbind, true, BACKEND },
 };
 
 json_object *ops_handle(struct hvd *h, struct hvd_conn *c, json_object *rq, unsigned nfds)
@@ -46,6 +59,12 @@ json_object *ops_handle(struct hvd *h, struct hvd_conn *c, json_object *rq, unsi
 			rep = ops_error(op, EBADF, "%s: takes no file descriptors (%u sent)", op, nfds);
 		else if (ops[i].needs_kvm && !h->hv)
 			rep = ops_error(op, ENODEV, "%s: no KVM in this lamina-hvd", op);
+		else if (ops[i].kind == BACKEND && !c->bk)
+			rep = ops_error(op, EPERM, "%s: only a back-end connection (after "
+					"backend-attach) may use it", op);
+		else if (ops[i].kind == CONTROL && c->bk && strcmp(op, "hello"))
+			rep = ops_error(op, EPERM, "%s: a back-end connection may use only hello "
+					"and the back-end ops", op);
 		else
 			rep = ops[i].fn(h, c, op, rq);
 	}

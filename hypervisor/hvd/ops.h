@@ -26,5 +26,8 @@ hvd_op_fn op_create, op_destroy, op_pause, op_unpause, op_shutdown, op_mem_targe
 	op_pin, op_stop_all;
 hvd_op_fn op_hello, op_list, op_get, op_stats, op_console_write, op_console_backlog,
 	op_subscribe, op_trace;
+// ops_backend.c: back-end connections (backend.h).
+hvd_op_fn op_backend_attach, op_store_read, op_store_write, op_store_watch, op_map, op_unmap,
+	op_bind, op_unbind, op_backend_detach;
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // lamina-hvd's server: its socket, lock and KVM, and the poll loop over clients, consoles and timers.
 #include "server.h"
+#include "backend.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,7 +170,7 @@ static size_t fill(struct hvd *h, struct pollfd *pfd, int sfd)
 					    .events = POLLIN | (h->conns[i]->head ? POLLOUT : 0) };
 	for (struct hvd_dom *hd = h->doms; hd; hd = hd->next)
 		pfd[n++] = (struct pollfd){ .fd = hd->con_rd, .events = POLLIN }; // -1: ignored
-	return n;
+	return n + bk_fill(h, pfd + n); // they wake the loop; bk_pump() reads them all
 }
 
 static void on_signal(struct hvd *h, int sfd)
@@ -196,6 +197,7 @@ static void serve(struct hvd *h, const struct pollfd *pfd, size_t nconns)
 	}
 	for (struct hvd_dom *hd = h->doms; hd; hd = hd->next)
 		dom_console_pump(hd); // non-blocking: cheap when nothing waits
+	bk_pump(h); // back-ends' kicks, watch events and detach deadlines
 	if (pfd[1].revents & POLLIN)
 		dom_check_ends(h);
 	if (pfd[2].revents & POLLIN)
@@ -209,7 +211,7 @@ static void serve(struct hvd *h, const struct pollfd *pfd, size_t nconns)
 
 int server_run(struct hvd *h, int sfd)
 {
-	struct pollfd *pfd = malloc(sizeof(*pfd) * (4 + HVD_MAX_CONNS + HVD_MAX_DOMAINS));
+	struct pollfd *pfd = malloc(sizeof(*pfd) * (4 + HVD_MAX_CONNS + HVD_MAX_DOMAINS + BK_POLLFDS));
 	size_t n, nconns;
 
 	if (!pfd)
@@ -217,7 +219,7 @@ int server_run(struct hvd *h, int sfd)
 	while (!h->stop) {
 		nconns = h->nconns;
 		n = fill(h, pfd, sfd);
-		if (poll(pfd, n, -1) < 0 && errno != EINTR) {
+		if (poll(pfd, n, bk_timeout_ms(h)) < 0 && errno != EINTR) {
 			free(pfd);
 			return -1;
 		}
@@ -243,6 +245,7 @@ void server_close(struct hvd *h)
 	}
 	if (h->hv)
 		hv_close(h->hv);
+	bk_watchq_free(h); // after hv_close: no watch fires any more
 	if (h->lock_fd >= 0)
 		close(h->lock_fd);
 }

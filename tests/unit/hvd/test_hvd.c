@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // test_hvd.c: Check unit tests of lamina-hvd: its transport, request checking, ids, names, console backlog and clients.
+#include "backend.h"
 #include "hvd.h"
 #include "libhv_double.h"
 #include "ops.h"
@@ -33,6 +34,11 @@ static void setup(void)
 
 static void teardown(void)
 {
+	if (conn.bk)
+		bk_release(&h, conn.bk, true);
+	for (unsigned i = 0; i < conn.nrfd; i++)
+		close(conn.rfd[i]);
+	h.nconns = 0;
 	while (h.doms)
 		dom_destroy(h.doms);
 	close(h.tfd);
@@ -324,6 +330,192 @@ START_TEST(stop_all_destroys_everything)
 }
 END_TEST
 
+// A back-end connection on a created domain, attached to device echo/0.
+static int attach_echo(void)
+{
+	int id = create("bkdom", "");
+	char text[128];
+	json_object *rep;
+
+	h.conns[0] = &conn;
+	h.nconns = 1;
+	dbl_store_reset();
+	snprintf(text, sizeof(text), "{\"op\":\"backend-attach\",\"id\":%d,\"type\":\"echo\","
+		 "\"devid\":0}", id);
+	rep = call(text);
+	ck_assert_msg(ok(rep), "attach: %s", field(rep, "message"));
+	ck_assert_ptr_nonnull(conn.bk);
+	json_object_put(rep);
+	return id;
+}
+
+START_TEST(backend_checks_are_pure)
+{
+	char fe[BK_PATH_MAX], be[BK_PATH_MAX];
+	uint32_t refs[BK_MAP_PAGES];
+	unsigned n;
+	char msg[128];
+	json_object *v;
+
+	ck_assert_int_eq(bk_check_type("vbd"), 0);
+	ck_assert_int_eq(bk_check_type(""), -EINVAL);
+	ck_assert_int_eq(bk_check_type("a/b"), -EINVAL);
+	ck_assert_int_eq(bk_check_type("UPPER"), -EINVAL);
+	bk_dirs(3, "echo", 7, fe, be);
+	ck_assert_str_eq(fe, "/local/domain/3/device/echo/7");
+	ck_assert_str_eq(be, "/local/domain/0/backend/echo/3/7");
+	ck_assert_int_eq(bk_check_path(fe, fe, be), 0);
+	ck_assert_int_eq(bk_check_path("/local/domain/0/backend/echo/3/7/state", fe, be), 0);
+	ck_assert_int_eq(bk_check_path("/local/domain/3/device/echo/70", fe, be), -EACCES);
+	ck_assert_int_eq(bk_check_path("/local/domain/3/device/echo/7/../../vbd/0", fe, be), -EINVAL);
+	ck_assert_int_eq(bk_check_path("/local/domain/3/device/echo/7//x", fe, be), -EINVAL);
+	ck_assert_int_eq(bk_check_path("/local/domain/3/device/echo/7/", fe, be), -EINVAL);
+	ck_assert_int_eq(bk_check_path("local/domain/3/device/echo/7", fe, be), -EINVAL);
+	ck_assert_int_eq(bk_check_path("/local/domain/4", fe, be), -EACCES);
+	v = json_tokener_parse("[1, 2, 3]");
+	ck_assert_int_eq(bk_parse_refs(v, refs, &n, msg, sizeof(msg)), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_eq(refs[2], 3);
+	json_object_put(v);
+	v = json_tokener_parse("[1, 2, 1]");
+	ck_assert_int_eq(bk_parse_refs(v, refs, &n, msg, sizeof(msg)), -EINVAL);
+	ck_assert_msg(strstr(msg, "twice"), "%s", msg);
+	json_object_put(v);
+	v = json_tokener_parse("[-1]");
+	ck_assert_int_eq(bk_parse_refs(v, refs, &n, msg, sizeof(msg)), -EINVAL);
+	json_object_put(v);
+	v = json_tokener_parse("[]");
+	ck_assert_int_eq(bk_parse_refs(v, refs, &n, msg, sizeof(msg)), -EINVAL);
+	json_object_put(v);
+	ck_assert_int_eq(bk_parse_refs(NULL, refs, &n, msg, sizeof(msg)), -EINVAL);
+}
+END_TEST
+
+START_TEST(backend_attach_sets_up_the_store)
+{
+	int id;
+
+	refused("{\"op\":\"map\",\"refs\":[1]}", "EPERM", "back-end connection");
+	id = attach_echo();
+	ck_assert_str_eq(dbl_store("/local/domain/0/backend/echo/1/0/state"), "1");
+	ck_assert_str_eq(dbl_store("/local/domain/0/backend/echo/1/0/frontend"),
+			 "/local/domain/1/device/echo/0");
+	ck_assert_str_eq(dbl_store("/local/domain/1/device/echo/0/backend"),
+			 "/local/domain/0/backend/echo/1/0");
+	ck_assert_int_eq(id, 1);
+	refused("{\"op\":\"list\"}", "EPERM", "back-end connection");
+	refused("{\"op\":\"backend-attach\",\"id\":1,\"type\":\"echo\",\"devid\":1}",
+		"EALREADY", "already");
+	refused("{\"op\":\"store-read\",\"path\":\"/local/domain/1/name\"}", "EACCES", "outside");
+	refused("{\"op\":\"store-write\",\"path\":\"/local/domain/1/device/echo/0/../x\","
+		"\"value\":\"1\"}", "EINVAL", "clean");
+	json_object_put(call("{\"op\":\"store-write\",\"path\":"
+			     "\"/local/domain/0/backend/echo/1/0/state\",\"value\":\"2\"}"));
+	ck_assert_str_eq(dbl_store("/local/domain/0/backend/echo/1/0/state"), "2");
+	bk_release(&h, conn.bk, true);
+	ck_assert_str_eq(dbl_store("/local/domain/0/backend/echo/1/0/state"), "6");
+}
+END_TEST
+
+START_TEST(backend_map_refuses_what_was_not_granted)
+{
+	json_object *rep;
+
+	attach_echo();
+	refused("{\"op\":\"map\",\"refs\":[9]}", "EACCES", "not granted to domain 0");
+	refused("{\"op\":\"map\",\"refs\":[1,9]}", "EACCES", "ref 9");
+	ck_assert_int_eq(dbl_pins, 0); // the pin of ref 1 was dropped again
+	refused("{\"op\":\"map\",\"refs\":[100]}", "EINVAL", "beyond");
+	refused("{\"op\":\"map\",\"refs\":[16]}", "EROFS", "read-only");
+	refused("{\"op\":\"map\",\"refs\":\"x\"}", "EINVAL", "array");
+	rep = call("{\"op\":\"map\",\"refs\":[1,2]}");
+	ck_assert_msg(ok(rep), "%s", field(rep, "message"));
+	ck_assert_uint_eq(conn.nrfd, 1);
+	ck_assert_int_eq(dbl_pins, 2);
+	json_object_put(rep);
+	refused("{\"op\":\"map\",\"refs\":[2]}", "EEXIST", "mapped already");
+	refused("{\"op\":\"unmap\",\"handle\":7}", "ENOENT", "no map");
+	rep = call("{\"op\":\"unmap\",\"handle\":1}");
+	ck_assert(ok(rep));
+	json_object_put(rep);
+	ck_assert_int_eq(dbl_pins, 0);
+}
+END_TEST
+
+START_TEST(backend_release_drops_everything)
+{
+	json_object *rep;
+
+	attach_echo();
+	json_object_put(call("{\"op\":\"map\",\"refs\":[3]}"));
+	close(conn.rfd[0]);
+	conn.nrfd = 0;
+	refused("{\"op\":\"bind\",\"port\":4}", "EINVAL", "not allocated unbound");
+	rep = call("{\"op\":\"bind\",\"port\":5}");
+	ck_assert_msg(ok(rep), "%s", field(rep, "message"));
+	ck_assert_uint_eq(conn.nrfd, 2);
+	json_object_put(rep);
+	refused("{\"op\":\"bind\",\"port\":5}", "EEXIST", "bound already");
+	rep = call("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\"}");
+	ck_assert_msg(ok(rep), "%s", field(rep, "message"));
+	json_object_put(rep);
+	ck_assert_int_eq(dbl_watches, 1);
+	ck_assert_int_eq(dbl_ports, 1);
+	ck_assert_int_eq(dbl_pins, 1);
+	dom_destroy(h.doms); // the domain goes: its back-end lets go first
+	ck_assert_ptr_null(conn.bk);
+	ck_assert(conn.dead);
+	ck_assert_int_eq(dbl_pins, 0);
+	ck_assert_int_eq(dbl_ports, 0);
+	ck_assert_int_eq(dbl_watches, 0);
+}
+END_TEST
+
+START_TEST(backend_watch_events_reach_their_backend)
+{
+	const char *fe_state = "/local/domain/1/device/echo/0/state";
+	char buf[HVD_MSG_MAX + 1], tok[64];
+	int sv[2];
+	json_object *rep;
+	bool trunc;
+	unsigned nfds;
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	attach_echo();
+	conn.fd = sv[0];
+	rep = call("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\"}");
+	ck_assert_msg(ok(rep), "%s", field(rep, "message"));
+	json_object_put(rep);
+	refused("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\"}",
+		"EEXIST", "already");
+	ck_assert_ptr_nonnull(h.wq);
+	snprintf(tok, sizeof(tok), "%s", dbl_watch_token);
+	dbl_watch_fn(dbl_watch_arg, fe_state, tok); // as the store's thread does
+	dbl_watch_fn(dbl_watch_arg, fe_state, "bk999.0"); // a back-end that is gone
+	bk_watch_drain(&h);
+	n = hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	rep = json_tokener_parse(buf);
+	ck_assert_str_eq(field(rep, "event"), "watch");
+	ck_assert_str_eq(field(rep, "path"), fe_state);
+	ck_assert_str_eq(field(rep, "watch"), fe_state);
+	json_object_put(rep);
+	ck_assert_int_eq(hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT), -EAGAIN);
+	rep = call("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\",\"on\":false}");
+	ck_assert(ok(rep));
+	json_object_put(rep);
+	dbl_watch_fn(dbl_watch_arg, fe_state, tok); // late: its watch is gone
+	bk_watch_drain(&h);
+	ck_assert_int_eq(hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT), -EAGAIN);
+	ck_assert_int_eq(dbl_watches, 0);
+	bk_watchq_free(&h);
+	close(sv[0]);
+	close(sv[1]);
+	conn.fd = -1;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create(SUITE_NAME);
@@ -340,6 +532,11 @@ int main(void)
 	tcase_add_test(tc, console_backlog_keeps_the_latest);
 	tcase_add_test(tc, clients_get_errors_and_may_vanish);
 	tcase_add_test(tc, stop_all_destroys_everything);
+	tcase_add_test(tc, backend_checks_are_pure);
+	tcase_add_test(tc, backend_attach_sets_up_the_store);
+	tcase_add_test(tc, backend_map_refuses_what_was_not_granted);
+	tcase_add_test(tc, backend_release_drops_everything);
+	tcase_add_test(tc, backend_watch_events_reach_their_backend);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
