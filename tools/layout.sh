@@ -39,7 +39,7 @@ folder_of() {
 	boot.[ch] | boot_*.[ch]) echo boot ;;
 	console.[ch] | pvconsole.[ch] | console_*.[ch]) echo console ;;
 	dom.[ch] | dom_*.[ch] | vcpu.[ch] | vcpu_*.[ch] | kvm.[ch] | mem.[ch] | physmap.[ch] | \
-		gmem.[ch] | exits.[ch] | hv_api.c | hv.h | hv_int.h | runstate.[ch]) echo core ;;
+		gmem.[ch] | exits.[ch] | hv.h | hv_int.h | hv_*.[ch] | runstate.[ch]) echo core ;;
 	*) echo "" ;;
 	esac
 }
