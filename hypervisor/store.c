@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// store.c: the store of a hypervisor instance: service thread, domain connections and keys, the hv_store_* host API.
+// store.c: the store of a hypervisor instance: service thread, domain connections and keys.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -14,58 +14,9 @@
 #include <lamina/errno.h>
 #include <lamina/shared_info.h>
 #include "evtchn.h"
-#include "hv_int.h"
-#include "store.h"
-#include "store_svc.h"
+#include "store_int.h"
 
 #define KICK_ID UINT64_MAX      /* epoll data of the kick eventfd */
-
-/* A watch of domain 0 made with hv_store_watch(): the db watch's priv. */
-struct host_watch {
-	hv_store_watch_fn *fn;
-	void *arg;
-	char *path, *token;
-	struct host_watch *next;
-};
-
-/* A watch event for domain 0, delivered by the thread without the lock. */
-struct host_event {
-	hv_store_watch_fn *fn;
-	void *arg;
-	struct host_event *next;
-	char *token;
-	char path[];
-};
-
-/* A guest's connection. */
-struct conn_ent {
-	struct domain *d;           /* NULL: slot free */
-	struct store_conn *conn;    /* NULL once released */
-	uint32_t port;              /* the guest's store port */
-	int efd;                    /* the host end's eventfd */
-	uint32_t seq;               /* tells stale epoll events apart */
-	bool dirty;                 /* output queued: flush before unlocking */
-	bool logged;                /* the connection's end was logged */
-	bool drops_logged;          /* dropped watch events were logged */
-	bool more;                  /* requests may wait: serve it next round */
-};
-
-struct store {
-	struct hv *hv;
-	struct store *next;         /* registry (reg_lock) */
-	int epfd, kick;             /* constant while the store exists */
-	pthread_t thread;
-	pthread_mutex_t lock;       /* guards everything below */
-	atomic_int host_waiting;    /* callers other than the thread waiting for lock */
-	struct store_db *db;
-	struct store_host_ops ops;
-	struct conn_ent ent[HV_MAX_DOMID];   /* by domain id */
-	uint32_t seq;
-	struct host_watch *watches;
-	struct host_event *evq, **evtail;   /* for the thread to deliver */
-	bool stop;
-	uint8_t rsp[LAMINA_STORE_PAYLOAD_MAX];  /* host API replies */
-};
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct store *stores;    /* (reg_lock) */
@@ -73,7 +24,7 @@ static struct store *stores;    /* (reg_lock) */
 /* Lock s from outside the store thread. While a flood keeps the thread
  * busy it lets such callers (domain creation, the toolstack) in between
  * its rounds (store_main). */
-static void lock_host(struct store *s)
+void store_lock_host(struct store *s)
 {
 	atomic_fetch_add(&s->host_waiting, 1);
 	pthread_mutex_lock(&s->lock);
@@ -154,7 +105,7 @@ static void flush_dirty(struct store *s)
 }
 
 /* Flush, and wake the thread if domain 0 has events; then unlock. */
-static void unlock(struct store *s)
+void store_unlock(struct store *s)
 {
 	bool pending = s->evq != NULL;
 
@@ -297,7 +248,7 @@ static struct store *store_new(struct hv *hv)
 }
 
 /* hv's store, created if create is set; NULL if none (or out of memory). */
-static struct store *store_of(struct hv *hv, bool create)
+struct store *store_instance(struct hv *hv, bool create)
 {
 	struct store *s;
 
@@ -316,11 +267,11 @@ static struct store *store_of(struct hv *hv, bool create)
  * then forget the store. */
 void store_hv_close(struct hv *hv)
 {
-	struct store *s = store_of(hv, false);
+	struct store *s = store_instance(hv, false);
 
 	if (!s)
 		return;
-	lock_host(s);
+	store_lock_host(s);
 	s->stop = true;
 	pthread_mutex_unlock(&s->lock);
 	kick(s);
@@ -430,7 +381,7 @@ static int connect_dom(struct store *s, struct domain *d, uint32_t port, int efd
 
 int store_domain_init(struct domain *d)
 {
-	struct store *s = store_of(d->hv, true);
+	struct store *s = store_instance(d->hv, true);
 	uint32_t port;
 	int efd, rc;
 
@@ -444,9 +395,9 @@ int store_domain_init(struct domain *d)
 	}
 	__atomic_store_n(&((struct lamina_shared_info *)d->shinfo)->store_port, port,
 			 __ATOMIC_RELEASE);
-	lock_host(s);
+	store_lock_host(s);
 	rc = s->ent[d->id].d ? -1 : connect_dom(s, d, port, efd);
-	unlock(s);
+	store_unlock(s);
 	if (rc)
 		evt_host_close(d->hv, efd);
 	return rc;
@@ -454,12 +405,12 @@ int store_domain_init(struct domain *d)
 
 void store_domain_free(struct domain *d)
 {
-	struct store *s = store_of(d->hv, false);
+	struct store *s = store_instance(d->hv, false);
 	char home[32];
 
 	if (!s || d->id >= HV_MAX_DOMID)
 		return;
-	lock_host(s);
+	store_lock_host(s);
 	struct conn_ent *e = &s->ent[d->id];
 	if (e->d != d) {
 		pthread_mutex_unlock(&s->lock);
@@ -471,7 +422,7 @@ void store_domain_free(struct domain *d)
 	store_db_rm(s->db, 0, 0, home);
 	memset(e, 0, sizeof(*e));
 	store_db_fire_special(s->db, "@releaseDomain");
-	unlock(s);
+	store_unlock(s);
 	evt_host_close(d->hv, efd);
 }
 
@@ -497,150 +448,4 @@ static int host_release(void *arg, unsigned domid)
 	conn_drop(s, &s->ent[domid]);
 	store_db_fire_special(s->db, "@releaseDomain");
 	return 0;
-}
-
-/* ---- the host API (hv.h) ---- */
-
-int hv_store_request(struct hv *hv, unsigned type, uint32_t tx_id, const void *req, size_t len,
-		     void *rsp, size_t size)
-{
-	struct store *s = store_of(hv, true);
-	struct lamina_store_msg h = { type, 0, tx_id, (uint32_t)len };
-	uint32_t rlen;
-
-	if (!s)
-		return -LAMINA_EIO;
-	if (len > LAMINA_STORE_PAYLOAD_MAX)
-		return -LAMINA_E2BIG;
-	lock_host(s);
-	uint32_t rtype = store_dispatch(s->db, 0, &s->ops, &h, req, s->rsp, &rlen);
-	int rc = (int)rlen;
-	if (rtype == LAMINA_STORE_ERROR)
-		rc = -(store_err_number((char *)s->rsp) ? store_err_number((char *)s->rsp) : LAMINA_EIO);
-	else if (rlen > size)
-		rc = -LAMINA_E2BIG;
-	else if (rlen)
-		memcpy(rsp, s->rsp, rlen);
-	unlock(s);
-	return rc;
-}
-
-/* A request whose payload is path, NUL, then n bytes of data. */
-static int path_request(struct hv *hv, unsigned type, const char *path, const void *data,
-			size_t n, void *rsp, size_t size)
-{
-	char pl[LAMINA_STORE_PAYLOAD_MAX];
-	size_t l = strlen(path) + 1;
-
-	if (l + n > sizeof(pl))
-		return -LAMINA_E2BIG;
-	memcpy(pl, path, l);
-	if (n)
-		memcpy(pl + l, data, n);
-	return hv_store_request(hv, type, 0, pl, l + n, rsp, size);
-}
-
-int hv_store_read(struct hv *hv, const char *path, char *buf, size_t size)
-{
-	int n = size ? path_request(hv, LAMINA_STORE_READ, path, NULL, 0, buf, size - 1) : -LAMINA_E2BIG;
-
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
-}
-
-int hv_store_write(struct hv *hv, const char *path, const char *val)
-{
-	char ok[4];
-	int n = path_request(hv, LAMINA_STORE_WRITE, path, val, strlen(val), ok, sizeof(ok));
-
-	return n < 0 ? n : 0;
-}
-
-static int path_op(struct hv *hv, unsigned type, const char *path)
-{
-	char ok[4];
-	int n = path_request(hv, type, path, NULL, 0, ok, sizeof(ok));
-
-	return n < 0 ? n : 0;
-}
-
-int hv_store_mkdir(struct hv *hv, const char *path) { return path_op(hv, LAMINA_STORE_MKDIR, path); }
-int hv_store_rm(struct hv *hv, const char *path) { return path_op(hv, LAMINA_STORE_RM, path); }
-
-int hv_store_directory(struct hv *hv, const char *path, char *buf, size_t size)
-{
-	return path_request(hv, LAMINA_STORE_DIRECTORY, path, NULL, 0, buf, size);
-}
-
-/* perms: entries such as "b5" separated by spaces or commas. */
-int hv_store_set_perms(struct hv *hv, const char *path, const char *perms)
-{
-	char wire[1024], ok[4];
-	size_t n = 0;
-
-	for (const char *p = perms; *p; p++) {
-		if (n + 2 > sizeof(wire))
-			return -LAMINA_E2BIG;
-		if (*p != ' ' && *p != ',')
-			wire[n++] = *p;
-		else if (n && wire[n - 1])
-			wire[n++] = 0;
-	}
-	if (n && wire[n - 1])
-		wire[n++] = 0;
-	int rc = path_request(hv, LAMINA_STORE_SET_PERMS, path, wire, n, ok, sizeof(ok));
-	return rc < 0 ? rc : 0;
-}
-
-int hv_store_watch(struct hv *hv, const char *path, const char *token, hv_store_watch_fn *fn,
-		   void *arg)
-{
-	struct store *s = store_of(hv, true);
-	struct host_watch *w = calloc(1, sizeof(*w));
-
-	if (!s || !w || !fn || !(w->path = strdup(path)) || !(w->token = strdup(token))) {
-		if (w)
-			free(w->path);
-		free(w);
-		return !fn ? -LAMINA_EINVAL : -LAMINA_EIO;
-	}
-	w->fn = fn;
-	w->arg = arg;
-	lock_host(s);
-	int rc = store_db_watch(s->db, 0, path, token, w);
-	if (rc == 0) {
-		w->next = s->watches;
-		s->watches = w;
-	}
-	unlock(s);
-	if (rc) {
-		free(w->path);
-		free(w->token);
-		free(w);
-	}
-	return rc;
-}
-
-int hv_store_unwatch(struct hv *hv, const char *path, const char *token)
-{
-	struct store *s = store_of(hv, false);
-	int rc;
-
-	if (!s)
-		return -LAMINA_ENOENT;
-	lock_host(s);
-	rc = store_db_unwatch(s->db, 0, path, token);
-	for (struct host_watch **pp = &s->watches; rc == 0 && *pp; pp = &(*pp)->next) {
-		struct host_watch *w = *pp;
-		if (strcmp(w->path, path) || strcmp(w->token, token))
-			continue;
-		*pp = w->next;
-		free(w->path);
-		free(w->token);
-		free(w);
-		break;
-	}
-	unlock(s);
-	return rc;
 }

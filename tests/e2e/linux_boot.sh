@@ -16,7 +16,7 @@ tval() { sed -n "s/.*| @T .*$1=\([^ ]*\).*/\1/p" "$out" | head -n 1; }
 # A run whose domain ended in a vCPU triple fault, or hung until its time
 # limit, is run once more, and says so (with where each vCPU was): in the
 # emulated testbed the Linux guest does either in about one boot in twenty,
-# with its page tables intact (docs/hacking.md).
+# with its page tables intact (docs/testbed-failures.md).
 again_if_triple_fault() { # name output command...
   n=$1 o=$2; shift 2
   "$@" > "$o" 2>&1

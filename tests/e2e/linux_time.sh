@@ -18,7 +18,7 @@ for g in clock vcpu; do
   eval "set -- $(sed "s|@|guests/$g.elf|g; s|%|guests/|g" "guests/$g.args")"
   log=/tmp/$g-under-load.log
   timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1; rc=$?
-  if crashed "$log"; then   # the testbed's own rare fault (docs/hacking.md): once more
+  if crashed "$log"; then   # the testbed's own rare fault (docs/testbed-failures.md): once more
     echo "RESULT SKIP guest/$g-under-load-first-run: $(grep -m1 -oE 'ended: crash: .*' "$log" | cut -c1-160); ran it again"
     timeout -s KILL $((per_test + 10)) lamina-hv --timeout "$per_test" "$@" > "$log" 2>&1; rc=$?
   fi

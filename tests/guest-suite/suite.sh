@@ -48,7 +48,7 @@ for args in guests/*.args; do
   # A vCPU that triple-faults where no test asked for it, or a guest that
   # runs into its time limit: seen about once in a few hundred guest runs in
   # the emulated testbed, with the guest's page tables intact at a triple
-  # fault (docs/hacking.md). Say so, naming where each vCPU was, and run the
+  # fault (docs/testbed-failures.md). Say so, naming where each vCPU was, and run the
   # test once more.
   if [ "$name" != triplefault ] && grep -qE 'triple-faulted|killed: timed out' "$log"; then
     echo "RESULT SKIP guest/$name-first-run: $(grep -m1 -oE 'domain [0-9]* \([^)]*\) ended: crash: (vCPU [0-9]* triple-faulted|timed out).*' "$log"); ran it again"
