@@ -2,6 +2,7 @@
 // Config error messages: "FILE:LINE:COL: message" lines, located in the source.
 #include "config_int.h"
 
+#include <libxml/entities.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +108,54 @@ static void parse_error(void *data, xmlErrorPtr e)
 	cerr_add(c->err, c->label, e->line > 0 ? e->line : 1, e->int2, "%s", msg);
 }
 
+// Line and column of the first `needle` in the source (1,1 if absent).
+static void src_pos(const struct cfg_ctx *c, const char *needle, long *line, long *col)
+{
+	const char *hit = memmem(c->src, c->srclen, needle, strlen(needle)), *p = c->src;
+
+	*line = 1, *col = 1;
+	for (; hit && p < hit; p++, (*col)++)
+		if (*p == '\n')
+			(*line)++, *col = 0;
+}
+
+// A domain file is self-contained: an entity declared in a DOCTYPE would
+// read another file (external) or be expanded out of sight (internal, and
+// libxml2 leaves a reference to it empty), and an external DTD is not
+// ours; each is refused, naming it.
+static int refuse_dtd(struct cfg_ctx *c)
+{
+	xmlDtdPtr dtd = c->doc->intSubset;
+	char needle[128];
+	long line, col;
+
+	if (dtd && (dtd->SystemID || dtd->ExternalID)) {
+		src_pos(c, "<!DOCTYPE", &line, &col);
+		cerr_add(c->err, c->label, line, col,
+			 "external DTD '%s' refused: a domain file may not load other files",
+			 dtd->SystemID ? (const char *)dtd->SystemID : (const char *)dtd->ExternalID);
+	}
+	for (xmlNodePtr n = dtd ? dtd->children : NULL; n; n = n->next) {
+		xmlEntityPtr e = (xmlEntityPtr)n;
+		if (n->type != XML_ENTITY_DECL)
+			continue;
+		snprintf(needle, sizeof(needle), "<!ENTITY %s", (const char *)e->name);
+		if (!memmem(c->src, c->srclen, needle, strlen(needle)))
+			snprintf(needle, sizeof(needle), "<!ENTITY");
+		src_pos(c, needle, &line, &col);
+		if (e->SystemID || e->ExternalID)
+			cerr_add(c->err, c->label, line, col,
+				 "external entity '%s' (\"%s\") refused: a domain file may not "
+				 "read other files", e->name,
+				 e->SystemID ? (const char *)e->SystemID : (const char *)e->ExternalID);
+		else
+			cerr_add(c->err, c->label, line, col,
+				 "entity '%s' refused: domain files do not use entity declarations",
+				 e->name);
+	}
+	return c->err->count ? -1 : 0;
+}
+
 int cfg_parse_xml(struct cfg_ctx *c)
 {
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
@@ -125,5 +174,7 @@ int cfg_parse_xml(struct cfg_ctx *c)
 	xmlSetStructuredErrorFunc(NULL, NULL);
 	if (!c->doc && !c->err->count)
 		cerr_add(c->err, c->label, 0, 0, "not a well-formed XML document");
+	if (c->doc && refuse_dtd(c))
+		return -1;
 	return c->doc ? 0 : -1;
 }

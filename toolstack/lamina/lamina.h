@@ -32,7 +32,10 @@ CMD(cmd_create); CMD(cmd_list); CMD(cmd_info); CMD(cmd_console); CMD(cmd_shutdow
 CMD(cmd_reboot); CMD(cmd_destroy); CMD(cmd_pause); CMD(cmd_unpause); CMD(cmd_memset);
 CMD(cmd_vcpuset); CMD(cmd_vcpupin); CMD(cmd_blockattach); CMD(cmd_blockdetach);
 CMD(cmd_netattach); CMD(cmd_netdetach); CMD(cmd_top); CMD(cmd_trace); CMD(cmd_dumpxml);
-CMD(cmd_version);
+CMD(cmd_version); CMD(cmd_validate);
+
+// cmd_validate.c: check one file as create does; EXIT_OK or EXIT_FAIL (errors printed).
+int validate_file(const char *path, bool quiet);
 
 // util.c
 void usage(const struct cmd *c, bool to_stderr);

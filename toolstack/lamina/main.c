@@ -7,9 +7,14 @@
 #include <string.h>
 
 const struct cmd lamina_cmds[] = {
-	{ "create", cmd_create, "[-c] [-p] FILE", "Create and start a domain from a domain XML file.",
+	{ "create", cmd_create, "[-c] [-p] [-n] FILE",
+	  "Create and start a domain from a domain XML file.",
 	  "  -c, --console       attach to the domain's console once it is created\n"
-	  "  -p, --paused        create it paused\n" },
+	  "  -p, --paused        create it paused\n"
+	  "  -n, --dry-run       only check FILE, as 'lamina validate' does\n" },
+	{ "validate", cmd_validate, "[-q] FILE...",
+	  "Check domain XML files without creating anything (exit 1 if any is invalid).",
+	  "  -q, --quiet         print only the errors\n" },
 	{ "list", cmd_list, "", "List domains: name, id, state, vCPUs, memory and CPU time.", NULL },
 	{ "info", cmd_info, "NAME", "Show a domain's state, resources, devices and counters.", NULL },
 	{ "console", cmd_console, "NAME", "Attach to a domain's console (detach with Ctrl-]).", NULL },
@@ -79,6 +84,10 @@ int main(int argc, char **argv)
 		if (argc > 2 && (c = find(argv[2]))) {
 			usage(c, false);
 			return EXIT_OK;
+		}
+		if (argc > 2) {
+			err_msg("no command '%s'; 'lamina help' lists them", argv[2]);
+			return EXIT_USAGE;
 		}
 		help(stdout);
 		return EXIT_OK;
