@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define D TEST_DATA_DIR "/"
-#define HEADER "NAME                        ID STATE         VCPUS     MEMORY   CPU-TIME\n"
+#define HEADER "NAME                        ID STATE         VCPUS     MEMORY   CPU-TIME PERSISTENT\n"
 
 static pid_t daemon_pid;
 static struct run r;
@@ -55,7 +55,7 @@ START_TEST(lifecycle)
 	OK("create", D "good-minimal.xml");
 	ck_assert_str_eq(r.out, "Created domain 'mini' (id 1).\n");
 	OK("list");
-	assert_matches(r.out, "^" HEADER "mini +1 running +1 +64 MiB +[0-9.]+s\n$");
+	assert_matches(r.out, "^" HEADER "mini +1 running +1 +64 MiB +[0-9.]+s no\n$");
 	OK("pause", "mini");
 	ck_assert_str_eq(r.out, "Domain 'mini' paused.\n");
 	OK("list");
@@ -171,7 +171,7 @@ START_TEST(console_trace_top)
 			      " +exits/s: hypercall [0-9]+ doorbell [0-9]+ io 0 msr 0 intr [0-9]+ hlt 0 "
 			      "shutdown 0 mmio 0 other 0\n$");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad 0.1.0 (protocol 2, back-end "
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad 0.1.0 (protocol 3, back-end "
 				"fake)\n");
 }
 END_TEST
@@ -244,7 +244,7 @@ START_TEST(daemon_not_running)
 	FAILS(1, want, "list");
 	FAILS(1, want, "destroy", "mini");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad: not running\n");
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad: not running\n");
 	e2e_cleanup(0);
 }
 END_TEST
