@@ -214,7 +214,7 @@ START_TEST(help_and_man_pages)
 		"create", "list", "info", "console", "shutdown", "reboot", "destroy",
 		"pause", "unpause", "mem-set", "vcpu-set", "vcpu-pin", "block-attach",
 		"block-detach", "network-attach", "network-detach", "top", "trace",
-		"dumpxml", "version", "validate",
+		"dumpxml", "version", "validate", "define", "start", "undefine", "autostart",
 	};
 	char want[64], page[256];
 
