@@ -15,15 +15,16 @@ static int check_memory(struct cfg_ctx *c)
 	char a[32], b[32];
 
 	if (cfg->memory_kib < DOM_MIN_MEM_KIB) {
-		cfg_error(c, c->memory_node, NULL, "<memory> of %s is below the minimum of %s",
+		cfg_error(c, c->memory_node, NULL, "<%s> of %s is below the minimum of %s",
+			  (const char *)c->memory_node->name,
 			  fmt_kib(cfg->memory_kib, a, sizeof(a)),
 			  fmt_kib(DOM_MIN_MEM_KIB, b, sizeof(b)));
 		return -1;
 	}
 	if (cfg->memory_kib > cfg->maxmem_kib) {
-		cfg_error(c, c->memory_node, NULL, "<memory> (%s) is larger than <maxMemory> (%s)",
-			  fmt_kib(cfg->memory_kib, a, sizeof(a)),
-			  fmt_kib(cfg->maxmem_kib, b, sizeof(b)));
+		cfg_error(c, c->memory_node, NULL, "<%s> (%s) is larger than <%s> (%s)",
+			  (const char *)c->memory_node->name, fmt_kib(cfg->memory_kib, a, sizeof(a)),
+			  (const char *)max_node->name, fmt_kib(cfg->maxmem_kib, b, sizeof(b)));
 		return -1;
 	}
 	if (cfg->maxmem_kib > DOM_MAX_MEM_KIB) {
@@ -49,8 +50,8 @@ static int check_host_memory(struct cfg_ctx *c)
 	}
 	if (c->cfg->memory_kib <= host)
 		return 0;
-	cfg_error(c, c->memory_node, NULL, "<memory> (%s) is more than this host has (%s)",
-		  fmt_kib(c->cfg->memory_kib, a, sizeof(a)), fmt_kib(host, b, sizeof(b)));
+	cfg_error(c, c->memory_node, NULL, "<%s> (%s) is more than this host has (%s)",
+		  (const char *)c->memory_node->name, fmt_kib(c->cfg->memory_kib, a, sizeof(a)), fmt_kib(host, b, sizeof(b)));
 	return -1;
 }
 

@@ -93,6 +93,25 @@ void cfg_error(struct cfg_ctx *c, xmlNodePtr node, const char *attr,
 		 "%s", msg);
 }
 
+void cfg_note(struct cfg_ctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
+{
+	struct config_err *e = c->err;
+	char msg[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(e->notes + e->notes_len, sizeof(e->notes) - e->notes_len, "%s%s:%ld:%ld: note: %s",
+		     e->notes_len ? "\n" : "", c->label, (long)xmlGetLineNo(node),
+		     cfg_node_col(c, node, attr), msg);
+	if (n > 0)
+		e->notes_len += (size_t)n;
+	if (e->notes_len >= sizeof(e->notes))
+		e->notes_len = sizeof(e->notes) - 1;
+}
+
 static void parse_error(void *data, xmlErrorPtr e)
 {
 	struct cfg_ctx *c = data;

@@ -15,8 +15,10 @@ static int load(const char *path, struct dom_config *cfg)
 	struct config_env env = { .meminfo_path = getenv("LAMINA_MEMINFO"), .check_files = true };
 	struct config_err err;
 
-	if (config_load_file(path, &env, cfg, &err) == 0)
+	if (config_load_file(path, &env, cfg, &err) == 0) {
+		print_notes(&err);
 		return 0;
+	}
 	fprintf(stderr, "%s\n", err.msg);
 	err_msg("%s: invalid domain configuration", path);
 	return -1;

@@ -25,6 +25,7 @@ int cmd_define(const struct cmd *self, int argc, char **argv)
 		err_msg("%s: invalid domain configuration", argv[optind]);
 		return EXIT_FAIL;
 	}
+	print_notes(&err);
 	xml = config_to_xml(&cfg);
 	fd = xml ? cl_connect(true) : -1;
 	if (fd >= 0 && (rc = cl_call(fd, LP_DEFINE, &rq, sizeof(rq), xml, strlen(xml), &m)) == 0) {

@@ -6,6 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+void print_notes(const struct config_err *err)
+{
+	if (err->notes_len)
+		fprintf(stderr, "%s\n", err->notes);
+}
+
 int validate_file(const char *path, bool quiet)
 {
 	struct config_env env = { .meminfo_path = getenv("LAMINA_MEMINFO"), .check_files = true };
@@ -16,6 +22,7 @@ int validate_file(const char *path, bool quiet)
 		fprintf(stderr, "%s\n", err.msg);
 		return EXIT_FAIL;
 	}
+	print_notes(&err);
 	if (!quiet)
 		printf("%s: valid (domain '%s')\n", path, cfg.name);
 	config_free(&cfg);

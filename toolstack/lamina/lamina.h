@@ -37,6 +37,8 @@ CMD(cmd_define); CMD(cmd_start); CMD(cmd_undefine); CMD(cmd_autostart);
 
 // cmd_validate.c: check one file as create does; EXIT_OK or EXIT_FAIL (errors printed).
 int validate_file(const char *path, bool quiet);
+struct config_err;
+void print_notes(const struct config_err *err); // notes on stderr, if any
 
 // cmd_list.c: print a reply as laminad's JSON protocol would answer it.
 int print_json(uint16_t type, const struct lp_msg *m);

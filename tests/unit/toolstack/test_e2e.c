@@ -86,8 +86,8 @@ START_TEST(bad_input)
 	FAILS(1, D "bad-action.xml:10:3: invalid value 'explode' for <on_crash>: expected "
 		   "destroy, restart or preserve\nlamina: " D "bad-action.xml: invalid domain "
 		   "configuration\n", "create", D "bad-action.xml");
-	FAILS(1, D "bad-mem-host.xml:5:3: <memory> (4 GiB) is more than this host has (1 GiB)\n"
-		   "lamina: " D "bad-mem-host.xml: invalid domain configuration\n",
+	FAILS(1, D "bad-mem-host.xml:6:3: <currentMemory> (4 GiB) is more than this host has "
+		   "(1 GiB)\nlamina: " D "bad-mem-host.xml: invalid domain configuration\n",
 	      "create", D "bad-mem-host.xml");
 	OK("create", D "good-minimal.xml");
 	FAILS(1, "lamina: domain 'mini' already exists (id 1)\n", "create", D "good-minimal.xml");
