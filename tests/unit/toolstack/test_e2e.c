@@ -215,6 +215,7 @@ START_TEST(help_and_man_pages)
 		"pause", "unpause", "mem-set", "vcpu-set", "vcpu-pin", "block-attach",
 		"block-detach", "network-attach", "network-detach", "top", "trace",
 		"dumpxml", "version", "validate", "define", "start", "undefine", "autostart",
+		"import-libvirt",
 	};
 	char want[64], page[256];
 
