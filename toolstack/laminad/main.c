@@ -128,8 +128,8 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 		snprintf(dm->statedir, sizeof(dm->statedir), "%s", o->state_dir);
 	else
 		statedir_default(dm->statedir, sizeof(dm->statedir));
-	if (persist_init(dm, err, errlen))
-		return -1;
+	if (persist_init(dm, err, errlen)) // running domains matter more: go on without
+		fprintf(stderr, "laminad: %s; define and autostart will fail\n", err);
 	dm->env.meminfo_path = getenv("LAMINA_MEMINFO");
 	dm->env.check_files = true;
 	if (server_listen(dm, err, errlen))
