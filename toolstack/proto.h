@@ -53,7 +53,7 @@ enum lp_type {
 	LP_VCPUPIN, // lp_vcpupin
 	LP_BLOCK_ATTACH, // lp_block
 	LP_BLOCK_DETACH, // lp_block (target only)
-	LP_NET_ATTACH, // lp_net
+	LP_NET_ATTACH, // lp_net; answered by LP_REPLY_TEXT, the MAC address
 	LP_NET_DETACH, // lp_net (mac only)
 	LP_CONSOLE, // lp_name; then LP_CONSOLE_DATA both ways
 	LP_TRACE, // lp_name; then LP_TRACE_EVENT from laminad

@@ -103,8 +103,10 @@ static int dial(const struct rundir *rd)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", rd->sock);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return fd;
+	int e = errno;
 	if (fd >= 0)
 		close(fd);
+	errno = e;
 	return -1;
 }
 
@@ -119,6 +121,12 @@ int cl_connect(bool autostart)
 		return fd;
 	if (errno == EPERM || errno == ENOTDIR) {
 		err_msg("%s", err);
+		return -1;
+	}
+	if (!autostart && errno == ECONNREFUSED) {
+		err_msg("laminad is not running: %s is a stale socket, left by a laminad that "
+			"stopped without removing it (the next laminad replaces it); 'lamina "
+			"create' or 'lamina start' starts one", rd.sock);
 		return -1;
 	}
 	if (!autostart) {
