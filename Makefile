@@ -11,7 +11,7 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench clean guest install kernel
+.PHONY: all deps run check bench clean guest install kernel shell
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -32,6 +32,14 @@ check: deps
 
 bench: all
 	@tools/bench
+
+# A shell inside the testbed (for hosts without VT-x/SVM; natively where KVM
+# is real) with lamina, laminad and the guest kernel: `lamina create -c
+# examples/minimal.xml` works there. `poweroff` leaves.
+shell: all guest
+	@tests/runner/make-shell-payload $(O) $(O)/shell-payload
+	@tests/runner/lamina-run --interactive --timeout $${LAMINA_SHELL_TIMEOUT:-14400} \
+		--payload $(O)/shell-payload -- sh shell.sh
 
 # Where the guest kernel and initramfs are (building them if needed), for
 # domain files: examples/ use them through examples/guest -> ../build/guest.

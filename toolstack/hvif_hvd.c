@@ -143,7 +143,7 @@ static struct hv_dom *hh_create(struct hv_backend *be, const struct dom_config *
 	(void)id;
 	if (hh_refuse(cfg, err, len))
 		return NULL;
-	if (hh_call(be, create_req(cfg, paused), &rep)) {
+	if (hh_call_wait(be, create_req(cfg, paused), &rep, HH_CREATE_TIMEOUT_MS)) {
 		snprintf(err, len, "%s", be->err);
 		return NULL;
 	}

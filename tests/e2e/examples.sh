@@ -15,7 +15,7 @@ export XDG_RUNTIME_DIR="$tmp/xdg" LAMINA_LOG_DIR="$tmp/log" LAMINA_STATE_DIR="$t
 unset LAMINA_RUN_DIR LAMINA_BACKEND LAMINA_HVD_SOCKET
 mkdir -p "$XDG_RUNTIME_DIR" "$tmp/build" && chmod 700 "$XDG_RUNTIME_DIR"
 daemon=
-lam() { timeout 60 "$L" "$@"; }
+lam() { timeout 240 "$L" "$@"; }
 say() { echo "  examples| $*"; }
 finish() {
   [ -n "$daemon" ] && kill "$daemon" 2> /dev/null
