@@ -66,7 +66,12 @@ static int await_ready(int fd, const char *path)
 	buf[strcspn(buf, "\n")] = 0;
 	if (!strcmp(buf, "OK"))
 		return 0;
-	if (!strncmp(buf, "ERR ", 4))
+	if (!strncmp(buf, "ERR ", 4) && strstr(buf, "/dev/kvm"))
+		err_msg("cannot start laminad: %s\nlamina: this host cannot run KVM guests (no "
+			"VT-x/SVM, or no access to /dev/kvm): 'make shell' gives a shell in the "
+			"emulated testbed where lamina works, and LAMINA_BACKEND=fake simulates "
+			"domains", buf + 4);
+	else if (!strncmp(buf, "ERR ", 4))
 		err_msg("cannot start laminad: %s", buf + 4);
 	else if (p.revents)
 		err_msg("cannot start laminad: %s exited before it was ready", path);
