@@ -117,6 +117,30 @@ static int check_files(struct cfg_ctx *c)
 	return rc;
 }
 
+// The kernel copies an initramfs into memory and unpacks it there: with
+// less than twice its size plus some room, the unpacking stops short and
+// the guest boots without half its files.
+static int check_initrd_fits(struct cfg_ctx *c)
+{
+	const struct dom_config *cfg = c->cfg;
+	struct stat st;
+	uint64_t need;
+	char a[32], b[32], d[32];
+
+	if (!cfg->initrd || stat(cfg->initrd, &st))
+		return 0;
+	need = (uint64_t)st.st_size / 1024 * 2 + 64 * 1024;
+	need = (need + 1023) / 1024 * 1024;
+	if (cfg->memory_kib >= need)
+		return 0;
+	cfg_error(c, c->memory_node, NULL, "<%s> (%s) is too small for the initrd (%s): the "
+		  "kernel unpacks it in memory and needs about twice its size plus 64 MiB, "
+		  "at least %s", (const char *)c->memory_node->name,
+		  fmt_kib(cfg->memory_kib, a, sizeof(a)), fmt_kib((uint64_t)st.st_size / 1024, b,
+								  sizeof(b)), fmt_kib(need, d, sizeof(d)));
+	return -1;
+}
+
 static int check_unique(struct cfg_ctx *c)
 {
 	const struct dom_config *cfg = c->cfg;
@@ -155,5 +179,7 @@ int cfg_check(struct cfg_ctx *c)
 	rc |= check_unique(c);
 	if (c->env && c->env->check_files)
 		rc |= check_files(c);
+	if (!rc && c->env && c->env->check_files)
+		rc |= check_initrd_fits(c);
 	return rc ? -1 : 0;
 }
