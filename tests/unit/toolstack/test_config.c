@@ -5,10 +5,12 @@
 #include "config.h"
 #include "units.h"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct config_env env = {
 	.meminfo_path = TEST_DATA_DIR "/meminfo-1g",
@@ -223,6 +225,37 @@ START_TEST(old_max_memory)
 }
 END_TEST
 
+// An initrd the memory cannot hold unpacked is refused, saying how much is needed.
+START_TEST(initrd_too_big)
+{
+	const struct config_env e = { .meminfo_path = env.meminfo_path, .check_files = true };
+	char dir[] = "/tmp/lamina-initrd-XXXXXX", path[64], doc[512];
+	struct dom_config cfg;
+	struct config_err err;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/initrd", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_eq(ftruncate(fd, 40 << 20), 0); // sparse: 40 MiB
+	close(fd);
+	snprintf(doc, sizeof(doc), "<domain><name>i</name>\n<memory unit='MiB'>128</memory>\n"
+		 "<vcpu>1</vcpu><os><kernel>/bin/sh</kernel><initrd>%s</initrd></os></domain>",
+		 path);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<t>", &e, &cfg, &err), -1);
+	ck_assert_str_eq(err.msg, "<t>:2:1: <memory> (128 MiB) is too small for the initrd "
+			 "(40 MiB): the kernel unpacks it in memory and needs about twice its "
+			 "size plus 64 MiB, at least 144 MiB");
+	snprintf(doc, sizeof(doc), "<domain><name>i</name>\n<memory unit='MiB'>144</memory>\n"
+		 "<vcpu>1</vcpu><os><kernel>/bin/sh</kernel><initrd>%s</initrd></os></domain>",
+		 path);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<t>", &e, &cfg, &err), 0);
+	config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(meminfo_unreadable)
 {
 	const struct config_env e = { .meminfo_path = D "no-meminfo" };
@@ -312,6 +345,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, meminfo_unreadable);
 	tcase_add_test(tc, libvirt_memory_any_order);
 	tcase_add_test(tc, old_max_memory);
+	tcase_add_test(tc, initrd_too_big);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, examples_validate);
 	tcase_add_test(tc, sizes);
