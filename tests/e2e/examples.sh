@@ -34,8 +34,8 @@ daemon=$!
 i=0; while [ $i -lt 20 ] && ! lam list > /dev/null 2>&1; do sleep 1; i=$((i + 1)); done
 lam list > /dev/null 2>&1 || fail "laminad did not start: $(tail -n 3 "$tmp/laminad.out")"
 
-boots() { # FILE NAME: wait for the guest's "up" line; check its vCPUs
-  f=$1 n=$2 log="$LAMINA_LOG_DIR/$2.console.log" t=0
+boots() { # FILE NAME: wait for the guest's "up" line; check its vCPUs (sh: no locals)
+  f=$1 dom=$2 log="$LAMINA_LOG_DIR/$2.console.log" t=0
   want=$(sed -n 's/.*<vcpu[^>]*>\([0-9]*\)<\/vcpu>.*/\1/p' "$f")
   while [ $t -lt 400 ] && ! grep -q 'lamina-guest: up in' "$log" 2> /dev/null; do
     sleep 2; t=$((t + 2))
@@ -46,7 +46,7 @@ boots() { # FILE NAME: wait for the guest's "up" line; check its vCPUs
   case $up in *": $want CPUs,"*) ;; *) fail "$(basename "$f"): wanted $want CPUs: $up" ;; esac
   bad=$(grep -a -c 'No such file' "$log")
   [ "$bad" -eq 0 ] || fail "$(basename "$f"): the console shows $bad 'No such file' lines: $(grep -a -m2 'No such file' "$log" | tr '\n' '|')"
-  lam destroy "$n" > /dev/null || fail "destroy $n failed"
+  lam destroy "$dom" > /dev/null || fail "destroy $dom failed"
 }
 
 n=0
