@@ -4,10 +4,11 @@
 cd /payload || exit 1
 export PATH=/payload/bin:$PATH HOME=/payload PS1='testbed:\w# '
 export LAMINA_LOG_DIR=/payload/log LAMINA_STATE_DIR=/payload/state
+dmesg -n 1 2> /dev/null   # the testbed kernel's warnings would land in the middle of the prompt
 cat <<'MSG'
 
   Lamina testbed shell. lamina, laminad and the guest kernel are ready:
-    lamina create -c examples/minimal.xml    a domain, with its console
+    lamina create -c examples/minimal.xml    a domain, with its console (boots in ~1 min)
     Ctrl-] leaves the console; lamina console minimal goes back
     lamina list, lamina shutdown minimal, lamina destroy minimal
     man pages: on the host (man -l docs/man/lamina.1); logs: /payload/log
