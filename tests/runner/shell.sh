@@ -4,6 +4,10 @@
 cd /payload || exit 1
 export PATH=/payload/bin:$PATH HOME=/payload PS1='testbed:\w# '
 export LAMINA_LOG_DIR=/payload/log LAMINA_STATE_DIR=/payload/state
+# busybox poweroff signals PID 1, which here is the testbed's init script and
+# ignores it: the shell's poweroff ends the testbed at once instead.
+printf 'poweroff() { sync; /bin/busybox poweroff -f; }\nhalt() { poweroff; }\n' > /payload/.shrc
+export ENV=/payload/.shrc
 dmesg -n 1 2> /dev/null   # the testbed kernel's warnings would land in the middle of the prompt
 cat <<'MSG'
 
@@ -12,7 +16,7 @@ cat <<'MSG'
     Ctrl-] leaves the console; lamina console minimal goes back
     lamina list, lamina shutdown minimal, lamina destroy minimal
     man pages: on the host (man -l docs/man/lamina.1); logs: /payload/log
-  'poweroff' (or Ctrl-D) ends the testbed.
+  'poweroff' (or 'exit') ends the testbed.
 
 MSG
 if command -v cttyhack > /dev/null 2>&1; then
