@@ -1,10 +1,17 @@
 # SPDX-License-Identifier: MIT
-# Lamina top-level build: make, make run, make check, make bench, make deps.
+# Lamina top-level build: make, make run, make check, make bench, make deps, make install.
 O := $(CURDIR)/build
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR := $(PREFIX)/bin
+MANDIR := $(PREFIX)/share/man
+DATADIR := $(PREFIX)/share/lamina
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench clean guest
+.PHONY: all deps run check bench clean guest install kernel shell
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -25,6 +32,37 @@ check: deps
 
 bench: all
 	@tools/bench
+
+# A shell inside the testbed (for hosts without VT-x/SVM; natively where KVM
+# is real) with lamina, laminad and the guest kernel: `lamina create -c
+# examples/minimal.xml` works there. `poweroff` leaves.
+shell: all guest
+	@tests/runner/make-shell-payload $(O) $(O)/shell-payload
+	@tests/runner/lamina-run --interactive --timeout $${LAMINA_SHELL_TIMEOUT:-14400} \
+		--payload $(O)/shell-payload -- sh shell.sh
+
+# Where the guest kernel and initramfs are (building them if needed), for
+# domain files: examples/ use them through examples/guest -> ../build/guest.
+kernel: guest
+	@echo "kernel    $(O)/guest/bzImage"; echo "initramfs $(O)/guest/initramfs.cpio"
+
+# Binaries, man pages, the schema and examples, a systemd unit for laminad
+# and bash completion, under $(DESTDIR)$(PREFIX).
+install:
+	@$(MAKE) --no-print-directory -C toolstack O=$(O) all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(COMPDIR)
+	install -m 755 $(O)/toolstack/lamina $(O)/toolstack/laminad \
+		$(O)/hypervisor/hvd/lamina-hvd $(DESTDIR)$(BINDIR)
+	install -m 644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5
+	install -m 644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8
+	install -m 644 docs/domain.rng docs/laminad-api.md $(DESTDIR)$(DATADIR)
+	install -m 644 examples/*.xml $(DESTDIR)$(DATADIR)/examples
+	sed 's|@BINDIR@|$(BINDIR)|g' toolstack/dist/laminad.service.in > $(DESTDIR)$(UNITDIR)/laminad.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/laminad.service
+	install -m 644 toolstack/dist/lamina.bash $(DESTDIR)$(COMPDIR)/lamina
 
 clean:
 	rm -rf $(O)

@@ -54,11 +54,15 @@ struct config_env {
 	bool skip_host_memory; // a config laminad already accepted
 };
 
-// Error text: one "LABEL:LINE:COL: message" line per problem.
+// Error text: one "LABEL:LINE:COL: message" line per problem.  Notes
+// (deprecated spellings, libvirt attributes ignored) go to `notes` in the
+// same form, also when loading succeeds; tools print them on stderr.
 struct config_err {
 	char msg[4096];
 	size_t len;
 	unsigned count;
+	char notes[2048];
+	size_t notes_len;
 };
 
 // Load, validate against docs/domain.rng and check a domain file.  Relative

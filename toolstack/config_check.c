@@ -15,15 +15,16 @@ static int check_memory(struct cfg_ctx *c)
 	char a[32], b[32];
 
 	if (cfg->memory_kib < DOM_MIN_MEM_KIB) {
-		cfg_error(c, c->memory_node, NULL, "<memory> of %s is below the minimum of %s",
+		cfg_error(c, c->memory_node, NULL, "<%s> of %s is below the minimum of %s",
+			  (const char *)c->memory_node->name,
 			  fmt_kib(cfg->memory_kib, a, sizeof(a)),
 			  fmt_kib(DOM_MIN_MEM_KIB, b, sizeof(b)));
 		return -1;
 	}
 	if (cfg->memory_kib > cfg->maxmem_kib) {
-		cfg_error(c, c->memory_node, NULL, "<memory> (%s) is larger than <maxMemory> (%s)",
-			  fmt_kib(cfg->memory_kib, a, sizeof(a)),
-			  fmt_kib(cfg->maxmem_kib, b, sizeof(b)));
+		cfg_error(c, c->memory_node, NULL, "<%s> (%s) is larger than <%s> (%s)",
+			  (const char *)c->memory_node->name, fmt_kib(cfg->memory_kib, a, sizeof(a)),
+			  (const char *)max_node->name, fmt_kib(cfg->maxmem_kib, b, sizeof(b)));
 		return -1;
 	}
 	if (cfg->maxmem_kib > DOM_MAX_MEM_KIB) {
@@ -49,8 +50,8 @@ static int check_host_memory(struct cfg_ctx *c)
 	}
 	if (c->cfg->memory_kib <= host)
 		return 0;
-	cfg_error(c, c->memory_node, NULL, "<memory> (%s) is more than this host has (%s)",
-		  fmt_kib(c->cfg->memory_kib, a, sizeof(a)), fmt_kib(host, b, sizeof(b)));
+	cfg_error(c, c->memory_node, NULL, "<%s> (%s) is more than this host has (%s)",
+		  (const char *)c->memory_node->name, fmt_kib(c->cfg->memory_kib, a, sizeof(a)), fmt_kib(host, b, sizeof(b)));
 	return -1;
 }
 
@@ -116,6 +117,30 @@ static int check_files(struct cfg_ctx *c)
 	return rc;
 }
 
+// The kernel copies an initramfs into memory and unpacks it there: with
+// less than twice its size plus some room, the unpacking stops short and
+// the guest boots without half its files.
+static int check_initrd_fits(struct cfg_ctx *c)
+{
+	const struct dom_config *cfg = c->cfg;
+	struct stat st;
+	uint64_t need;
+	char a[32], b[32], d[32];
+
+	if (!cfg->initrd || stat(cfg->initrd, &st))
+		return 0;
+	need = (uint64_t)st.st_size / 1024 * 2 + 64 * 1024;
+	need = (need + 1023) / 1024 * 1024;
+	if (cfg->memory_kib >= need)
+		return 0;
+	cfg_error(c, c->memory_node, NULL, "<%s> (%s) is too small for the initrd (%s): the "
+		  "kernel unpacks it in memory and needs about twice its size plus 64 MiB, "
+		  "at least %s", (const char *)c->memory_node->name,
+		  fmt_kib(cfg->memory_kib, a, sizeof(a)), fmt_kib((uint64_t)st.st_size / 1024, b,
+								  sizeof(b)), fmt_kib(need, d, sizeof(d)));
+	return -1;
+}
+
 static int check_unique(struct cfg_ctx *c)
 {
 	const struct dom_config *cfg = c->cfg;
@@ -154,5 +179,7 @@ int cfg_check(struct cfg_ctx *c)
 	rc |= check_unique(c);
 	if (c->env && c->env->check_files)
 		rc |= check_files(c);
+	if (!rc && c->env && c->env->check_files)
+		rc |= check_initrd_fits(c);
 	return rc ? -1 : 0;
 }

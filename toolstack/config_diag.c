@@ -2,6 +2,7 @@
 // Config error messages: "FILE:LINE:COL: message" lines, located in the source.
 #include "config_int.h"
 
+#include <libxml/entities.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +93,25 @@ void cfg_error(struct cfg_ctx *c, xmlNodePtr node, const char *attr,
 		 "%s", msg);
 }
 
+void cfg_note(struct cfg_ctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
+{
+	struct config_err *e = c->err;
+	char msg[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(e->notes + e->notes_len, sizeof(e->notes) - e->notes_len, "%s%s:%ld:%ld: note: %s",
+		     e->notes_len ? "\n" : "", c->label, (long)xmlGetLineNo(node),
+		     cfg_node_col(c, node, attr), msg);
+	if (n > 0)
+		e->notes_len += (size_t)n;
+	if (e->notes_len >= sizeof(e->notes))
+		e->notes_len = sizeof(e->notes) - 1;
+}
+
 static void parse_error(void *data, xmlErrorPtr e)
 {
 	struct cfg_ctx *c = data;
@@ -105,6 +125,54 @@ static void parse_error(void *data, xmlErrorPtr e)
 	while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 		msg[--n] = 0;
 	cerr_add(c->err, c->label, e->line > 0 ? e->line : 1, e->int2, "%s", msg);
+}
+
+// Line and column of the first `needle` in the source (1,1 if absent).
+static void src_pos(const struct cfg_ctx *c, const char *needle, long *line, long *col)
+{
+	const char *hit = memmem(c->src, c->srclen, needle, strlen(needle)), *p = c->src;
+
+	*line = 1, *col = 1;
+	for (; hit && p < hit; p++, (*col)++)
+		if (*p == '\n')
+			(*line)++, *col = 0;
+}
+
+// A domain file is self-contained: an entity declared in a DOCTYPE would
+// read another file (external) or be expanded out of sight (internal, and
+// libxml2 leaves a reference to it empty), and an external DTD is not
+// ours; each is refused, naming it.
+static int refuse_dtd(struct cfg_ctx *c)
+{
+	xmlDtdPtr dtd = c->doc->intSubset;
+	char needle[128];
+	long line, col;
+
+	if (dtd && (dtd->SystemID || dtd->ExternalID)) {
+		src_pos(c, "<!DOCTYPE", &line, &col);
+		cerr_add(c->err, c->label, line, col,
+			 "external DTD '%s' refused: a domain file may not load other files",
+			 dtd->SystemID ? (const char *)dtd->SystemID : (const char *)dtd->ExternalID);
+	}
+	for (xmlNodePtr n = dtd ? dtd->children : NULL; n; n = n->next) {
+		xmlEntityPtr e = (xmlEntityPtr)n;
+		if (n->type != XML_ENTITY_DECL)
+			continue;
+		snprintf(needle, sizeof(needle), "<!ENTITY %s", (const char *)e->name);
+		if (!memmem(c->src, c->srclen, needle, strlen(needle)))
+			snprintf(needle, sizeof(needle), "<!ENTITY");
+		src_pos(c, needle, &line, &col);
+		if (e->SystemID || e->ExternalID)
+			cerr_add(c->err, c->label, line, col,
+				 "external entity '%s' (\"%s\") refused: a domain file may not "
+				 "read other files", e->name,
+				 e->SystemID ? (const char *)e->SystemID : (const char *)e->ExternalID);
+		else
+			cerr_add(c->err, c->label, line, col,
+				 "entity '%s' refused: domain files do not use entity declarations",
+				 e->name);
+	}
+	return c->err->count ? -1 : 0;
 }
 
 int cfg_parse_xml(struct cfg_ctx *c)
@@ -125,5 +193,7 @@ int cfg_parse_xml(struct cfg_ctx *c)
 	xmlSetStructuredErrorFunc(NULL, NULL);
 	if (!c->doc && !c->err->count)
 		cerr_add(c->err, c->label, 0, 0, "not a well-formed XML document");
+	if (c->doc && refuse_dtd(c))
+		return -1;
 	return c->doc ? 0 : -1;
 }

@@ -17,7 +17,12 @@ struct cfg_ctx {
 	struct config_err *err;
 	struct dom_config *cfg;
 	// Where things were written, for semantic errors.
+	// memory_node gives cfg->memory_kib (the boot size), maxmem_node
+	// cfg->maxmem_kib; mem_elem, curmem_elem, oldmax_elem are the elements
+	// as written (<memory>, <currentMemory>, the deprecated <maxMemory>).
 	xmlNodePtr name_node, memory_node, maxmem_node, vcpu_node;
+	xmlNodePtr mem_elem, curmem_elem, oldmax_elem;
+	uint64_t mem_elem_kib, curmem_kib, oldmax_kib;
 	xmlNodePtr kernel_node, initrd_node;
 	xmlNodePtr disk_nodes[DOM_MAX_DISKS], nic_nodes[DOM_MAX_NICS];
 };
@@ -28,6 +33,9 @@ void cerr_add(struct config_err *err, const char *label, long line, long col,
 // that attribute when given).
 void cfg_error(struct cfg_ctx *c, xmlNodePtr node, const char *attr,
 	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+// A note (not an error) located at `node`.
+void cfg_note(struct cfg_ctx *c, xmlNodePtr node, const char *attr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 long cfg_node_col(const struct cfg_ctx *c, xmlNodePtr node, const char *attr);
 
 int cfg_parse_xml(struct cfg_ctx *c); // well-formedness; sets c->doc

@@ -162,6 +162,68 @@ static int read_limits(struct cfg_ctx *c, xmlNodePtr lim)
 
 
 
+// libvirt's meanings: <memory> the ceiling, <currentMemory> the boot size.
+// Lamina's old <memory> + <maxMemory> is read with a deprecation note.
+static int read_memory(struct cfg_ctx *c)
+{
+	struct dom_config *cfg = c->cfg;
+
+	if (c->oldmax_elem && c->curmem_elem) {
+		cfg_error(c, c->oldmax_elem, NULL, "<maxMemory> (Lamina's old ceiling) cannot be "
+			  "mixed with <currentMemory>: write <memory> as the ceiling and "
+			  "<currentMemory> as the boot size");
+		return -1;
+	}
+	if (c->oldmax_elem) {
+		cfg_note(c, c->oldmax_elem, NULL, "deprecated: <memory> with <maxMemory> is "
+			 "Lamina's old spelling; write <memory> as the ceiling (now <maxMemory>) and "
+			 "<currentMemory> as the boot size (now <memory>), as libvirt does");
+		c->memory_node = c->mem_elem, cfg->memory_kib = c->mem_elem_kib;
+		c->maxmem_node = c->oldmax_elem, cfg->maxmem_kib = c->oldmax_kib;
+		return 0;
+	}
+	c->maxmem_node = c->mem_elem, cfg->maxmem_kib = c->mem_elem_kib;
+	c->memory_node = c->curmem_elem ? c->curmem_elem : c->mem_elem;
+	cfg->memory_kib = c->curmem_elem ? c->curmem_kib : c->mem_elem_kib;
+	return 0;
+}
+
+// libvirt attributes that mean nothing here are accepted with a note.
+static void libvirt_notes(struct cfg_ctx *c, xmlNodePtr root)
+{
+	static const struct {
+		const char *elem, *attr, *why;
+	} ignored[] = {
+		{ "vcpu", "placement", "Lamina places vCPU threads on any host CPU" },
+		{ "vcpu", "cpuset", "use 'lamina vcpu-pin' after creating the domain" },
+		{ "type", "arch", "Lamina guests are x86_64" },
+		{ "type", "machine", "Lamina has no machine types" },
+	};
+	char *t = cfg_prop(root, "type");
+
+	if (t && strcmp(t, "lamina"))
+		cfg_note(c, root, "type", "type='%s' is read as type='lamina' (a PV domain)", t);
+	free(t);
+	for (xmlNodePtr n = root->children; n; n = n->next) {
+		xmlNodePtr list[2] = { n, NULL };
+		if (cfg_is(n, "os"))
+			for (xmlNodePtr k = n->children; k; k = k->next)
+				if (cfg_is(k, "type"))
+					list[1] = k;
+		for (int j = 0; j < 2 && list[j]; j++)
+			for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+				if (cfg_is(list[j], ignored[i].elem) &&
+				    xmlHasProp(list[j], (const xmlChar *)ignored[i].attr))
+					cfg_note(c, list[j], ignored[i].attr, "%s='...' ignored: %s",
+						 ignored[i].attr, ignored[i].why);
+		if (list[1] && (t = cfg_text(list[1])) && strcmp(t, "linux"))
+			cfg_note(c, list[1], NULL, "<type>%s</type> is read as <type>linux</type>: "
+				 "the kernel boots as a Lamina PV guest", t);
+		if (list[1])
+			free(t);
+	}
+}
+
 static int read_child(struct cfg_ctx *c, xmlNodePtr n)
 {
 	struct dom_config *cfg = c->cfg;
@@ -175,11 +237,14 @@ static int read_child(struct cfg_ctx *c, xmlNodePtr n)
 	} else if (cfg_is(n, "description")) {
 		cfg->description = cfg_text(n);
 	} else if (cfg_is(n, "memory")) {
-		c->memory_node = n;
-		return read_size(c, n, &cfg->memory_kib);
+		c->mem_elem = n;
+		return read_size(c, n, &c->mem_elem_kib);
+	} else if (cfg_is(n, "currentMemory")) {
+		c->curmem_elem = n;
+		return read_size(c, n, &c->curmem_kib);
 	} else if (cfg_is(n, "maxMemory")) {
-		c->maxmem_node = n;
-		return read_size(c, n, &cfg->maxmem_kib);
+		c->oldmax_elem = n;
+		return read_size(c, n, &c->oldmax_kib);
 	} else if (cfg_is(n, "vcpu")) {
 		return read_vcpu(c, n);
 	} else if (cfg_is(n, "os")) {
@@ -208,7 +273,7 @@ int cfg_read(struct cfg_ctx *c)
 	c->cfg->on_crash = DOM_ACT_DESTROY;
 	for (xmlNodePtr n = root->children; n; n = n->next)
 		rc |= read_child(c, n);
-	if (!c->maxmem_node)
-		c->cfg->maxmem_kib = c->cfg->memory_kib;
+	rc |= read_memory(c);
+	libvirt_notes(c, root);
 	return rc ? -1 : 0;
 }

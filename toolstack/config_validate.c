@@ -37,7 +37,13 @@ struct hint {
 static const struct hint hints[] = {
 	{ "name", NULL, 1, NULL,
 	  "1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit" },
-	{ "domain", "type", 0, "lamina", "lamina" },
+	{ "domain", "type", 0, "lamina|kvm|qemu", "lamina (kvm and qemu are read as lamina)" },
+	{ "currentMemory", NULL, 1, NULL, "a whole number" },
+	{ "currentMemory", "unit", 0, UNITS_RE, UNITS },
+	{ "vcpu", "placement", 0, "static|auto", "static or auto" },
+	{ "vcpu", "cpuset", 0, ".*", "a CPU list" },
+	{ "os/type", "arch", 0, "x86_64", "x86_64" },
+	{ "os/type", "machine", 0, ".*", "a machine name" },
 	{ "memory", NULL, 1, NULL, "a whole number" },
 	{ "memory", "unit", 0, UNITS_RE, UNITS },
 	{ "maxMemory", NULL, 1, NULL, "a whole number" },
@@ -47,7 +53,7 @@ static const struct hint hints[] = {
 	{ "on_poweroff", NULL, 1, NULL, "destroy, restart or preserve" },
 	{ "on_reboot", NULL, 1, NULL, "destroy, restart or preserve" },
 	{ "on_crash", NULL, 1, NULL, "destroy, restart or preserve" },
-	{ "os/type", NULL, 1, NULL, "linux" },
+	{ "os/type", NULL, 1, NULL, "linux (hvm and xen are read as linux)" },
 	{ "eventChannels", NULL, 1, NULL, "a whole number" },
 	{ "grantFrames", NULL, 1, NULL, "a whole number" },
 	{ "disk", "type", 0, "file", "file" },
@@ -66,12 +72,13 @@ static const struct hint hints[] = {
 	{ "console", "type", 1, "pty|null", "pty or null" },
 };
 
-// Children of each element, in the order the schema wants them.
+// Children of each element, in the order the schema wants them (files may
+// use any order: cfg_reorder sorts them first).
 static const struct {
 	const char *elem, *order;
 } orders[] = {
-	{ "domain", "name, description?, memory, maxMemory?, vcpu, os, on_poweroff?, "
-		    "on_reboot?, on_crash?, limits?, devices?" },
+	{ "domain", "name, description?, memory, currentMemory?, maxMemory?, vcpu, os, "
+		    "on_poweroff?, on_reboot?, on_crash?, limits?, devices?" },
 	{ "os", "type?, kernel, initrd?, cmdline?" },
 	{ "limits", "eventChannels?, grantFrames?" },
 	{ "devices", "disk*, interface*, console?" },
@@ -213,9 +220,8 @@ static void report_unexpected(struct cfg_ctx *c, xmlNodePtr node)
 		if (strcmp(orders[i].elem, (const char *)p->name))
 			continue;
 		if (!report_missing(c, p, orders[i].order))
-			cfg_error(c, node, NULL,
-				  "unexpected element <%s>; <%s> takes, in this order: %s",
-				  node->name, p->name, orders[i].order);
+			cfg_error(c, node, NULL, "unexpected element <%s>; <%s> takes (in any "
+				  "order) %s", node->name, p->name, orders[i].order);
 		return;
 	}
 	cfg_error(c, node, NULL, "unexpected element <%s>", node->name);
@@ -279,6 +285,48 @@ static void report(struct cfg_ctx *c, const struct raw_list *l)
 		cerr_add(c->err, c->label, 1, 1, "document does not match the domain schema");
 }
 
+// Move p's children named in `order` to its end in that order; children it
+// does not name go last, where the schema reports them.
+static void reorder(xmlNodePtr p, const char *order)
+{
+	xmlNodePtr keep[256];
+	size_t n = 0;
+
+	for (const char *t = order; *t; t += strspn(t, ", ")) {
+		size_t len = strcspn(t, "?*, ");
+		for (xmlNodePtr k = p->children, next; k && n < 256; k = next) {
+			next = k->next;
+			if (k->type == XML_ELEMENT_NODE && strlen((const char *)k->name) == len &&
+			    !strncmp((const char *)k->name, t, len)) {
+				xmlUnlinkNode(k);
+				keep[n++] = k;
+			}
+		}
+		t += strcspn(t, ", ");
+	}
+	for (xmlNodePtr k = p->children, next; k && n < 256; k = next) {
+		next = k->next;
+		xmlUnlinkNode(k);
+		keep[n++] = k;
+	}
+	for (size_t i = 0; i < n; i++)
+		xmlAddChild(p, keep[i]);
+}
+
+// Child elements in any order, as in libvirt: sorted into the schema's.
+// Elements deeper than the known ones are not visited.
+static void cfg_reorder(xmlNodePtr n, int depth)
+{
+	for (; n && depth < 4; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
+			if (!strcmp(orders[i].elem, (const char *)n->name))
+				reorder(n, orders[i].order);
+		cfg_reorder(n->children, depth + 1);
+	}
+}
+
 static xmlRelaxNGPtr load_schema(void)
 {
 	xmlRelaxNGParserCtxtPtr pc;
@@ -305,6 +353,7 @@ int cfg_validate(struct cfg_ctx *c)
 		return -1;
 	}
 	raw.n = 0;
+	cfg_reorder(xmlDocGetRootElement(c->doc), 0);
 	xmlRelaxNGSetValidStructuredErrors(vc, raw_handler, &raw);
 	rc = xmlRelaxNGValidateDoc(vc, c->doc);
 	if (rc)

@@ -153,8 +153,8 @@ char *config_to_xml(const struct dom_config *cfg)
 	add(root, "name", cfg->name);
 	if (cfg->description)
 		add(root, "description", cfg->description);
-	add_size(root, "memory", cfg->memory_kib);
-	add_size(root, "maxMemory", cfg->maxmem_kib);
+	add_size(root, "memory", cfg->maxmem_kib);
+	add_size(root, "currentMemory", cfg->memory_kib);
 	add_vcpu(root, cfg);
 	add_os(root, cfg);
 	add(root, "on_poweroff", dom_action_name(cfg->on_poweroff));

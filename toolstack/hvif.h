@@ -30,7 +30,7 @@ enum hv_state { HV_RUNNING = 1, HV_PAUSED, HV_SHUTTING_DOWN, HV_SHUTOFF, HV_CRAS
 enum hv_reason { HV_REASON_NONE, HV_REASON_POWEROFF, HV_REASON_REBOOT, HV_REASON_CRASH };
 
 struct hv_count {
-	char what[16];
+	char what[32];
 	uint64_t count;
 };
 

@@ -191,6 +191,11 @@ static int verdict(struct hv_backend *be, json_object *rep)
 
 int hh_call(struct hv_backend *be, json_object *rq, json_object **rep)
 {
+	return hh_call_wait(be, rq, rep, HH_TIMEOUT_MS);
+}
+
+int hh_call_wait(struct hv_backend *be, json_object *rq, json_object **rep, int timeout_ms)
+{
 	int rc;
 
 	*rep = NULL;
@@ -199,7 +204,7 @@ int hh_call(struct hv_backend *be, json_object *rq, json_object **rep)
 		return -EIO;
 	}
 	if ((rc = send_json(be->ctl, rq)) == 0)
-		*rep = recv_json(be->ctl, HH_TIMEOUT_MS, &rc);
+		*rep = recv_json(be->ctl, timeout_ms, &rc);
 	if (!*rep) {
 		hh_lost(be, rc ? strerror(-rc) : "a reply that is not JSON");
 		return -EIO;

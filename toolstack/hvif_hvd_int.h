@@ -10,6 +10,9 @@
 #include <limits.h>
 
 #define HH_TIMEOUT_MS 10000 // a reply later than this: lamina-hvd counts as gone
+// create loads the kernel and initramfs into guest memory first: tens of MiB,
+// which take far longer than 10 s in an emulated testbed.
+#define HH_CREATE_TIMEOUT_MS 180000
 #define HH_READY_MS 15000 // a spawned lamina-hvd must be serving within this
 #define HH_CONSOLE_MAX (1u << 20) // console bytes queued per domain; beyond, dropped
 #define HH_TRACE_MAX 8192 // trace events queued per domain; beyond, dropped and counted
@@ -44,6 +47,8 @@ int hh_open_conns(struct hv_backend *be, const struct hvif_env *env, char *err, 
 // Send rq (taken) on ctl and wait for the reply: 0 with *rep (caller puts
 // it), or -errno with be->err set.  Calls fail at once when be->gone.
 int hh_call(struct hv_backend *be, json_object *rq, json_object **rep);
+// The same with its own limit on the wait for the reply.
+int hh_call_wait(struct hv_backend *be, json_object *rq, json_object **rep, int timeout_ms);
 // A request {"op": op, "id": id} (id 0: none).
 json_object *hh_req(const char *op, unsigned id);
 // Send rq (taken) on ev without waiting; its reply is read by hh_events().

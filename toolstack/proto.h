@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define LP_MAGIC 0x414e4d4cu // "LMNA" in memory on little-endian hosts
-#define LP_VERSION 2 // 2: room for 12 exit kinds in lp_dom_stats
+#define LP_VERSION 3 // 3: define/start/undefine/autostart, 32-byte count names, domain flags
 #define LP_MAX_PAYLOAD (1u << 20)
 #define LP_NAME_MAX 64
 #define LP_MAX_CPUS 1024
@@ -53,10 +53,14 @@ enum lp_type {
 	LP_VCPUPIN, // lp_vcpupin
 	LP_BLOCK_ATTACH, // lp_block
 	LP_BLOCK_DETACH, // lp_block (target only)
-	LP_NET_ATTACH, // lp_net
+	LP_NET_ATTACH, // lp_net; answered by LP_REPLY_TEXT, the MAC address
 	LP_NET_DETACH, // lp_net (mac only)
 	LP_CONSOLE, // lp_name; then LP_CONSOLE_DATA both ways
 	LP_TRACE, // lp_name; then LP_TRACE_EVENT from laminad
+	LP_DEFINE, // lp_create (flags 0) + domain XML: keep it under the state dir
+	LP_START, // lp_name: create a defined domain
+	LP_UNDEFINE, // lp_name: forget a defined domain (a running one keeps running)
+	LP_AUTOSTART, // lp_autostart
 	// Replies.
 	LP_REPLY_OK = 0x100, // lp_ok
 	LP_REPLY_ERROR, // lp_error + message (frozen)
@@ -85,6 +89,12 @@ struct lp_name {
 #define LP_CREATE_PAUSED 1u
 struct lp_create {
 	uint32_t flags;
+	uint32_t pad;
+};
+
+struct lp_autostart {
+	char name[LP_NAME_MAX];
+	uint32_t enable; // 1: start it when laminad starts; 0: do not
 	uint32_t pad;
 };
 
@@ -140,14 +150,18 @@ struct lp_version {
 };
 
 struct lp_count {
-	char what[16]; // exit kind (hv_exit_name) or hypercall name
+	char what[32]; // exit kind (hv_exit_name) or hypercall name
 	uint64_t count;
 };
 
+#define LP_DOM_PERSISTENT 1u // defined: its configuration is kept under the state dir
+#define LP_DOM_AUTOSTART 2u // started when laminad starts
 struct lp_dom_stats {
 	char name[LP_NAME_MAX];
 	uint32_t id;
-	uint32_t state; // enum lp_state
+	uint32_t state; // enum lp_state (LP_STATE_SHUTOFF and id 0: defined, not running)
+	uint32_t flags; // LP_DOM_*
+	uint32_t pad;
 	uint32_t vcpus, max_vcpus;
 	uint64_t mem_kib, maxmem_kib;
 	uint64_t cpu_ns;

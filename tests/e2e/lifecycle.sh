@@ -47,8 +47,8 @@ step_create() {
   cat > "$tmp/$name.xml" <<EOF
 <domain type="lamina">
   <name>$name</name>
-  <memory unit="MiB">32</memory>
-  <maxMemory unit="MiB">64</maxMemory>
+  <memory unit="MiB">64</memory>
+  <currentMemory unit="MiB">32</currentMemory>
   <vcpu>1</vcpu>
   <os>
     <kernel>$here/lifecycle_guest.elf</kernel>

@@ -66,7 +66,12 @@ static int await_ready(int fd, const char *path)
 	buf[strcspn(buf, "\n")] = 0;
 	if (!strcmp(buf, "OK"))
 		return 0;
-	if (!strncmp(buf, "ERR ", 4))
+	if (!strncmp(buf, "ERR ", 4) && strstr(buf, "/dev/kvm"))
+		err_msg("cannot start laminad: %s\nlamina: this host cannot run KVM guests (no "
+			"VT-x/SVM, or no access to /dev/kvm): 'make shell' gives a shell in the "
+			"emulated testbed where lamina works, and LAMINA_BACKEND=fake simulates "
+			"domains", buf + 4);
+	else if (!strncmp(buf, "ERR ", 4))
 		err_msg("cannot start laminad: %s", buf + 4);
 	else if (p.revents)
 		err_msg("cannot start laminad: %s exited before it was ready", path);
@@ -103,8 +108,10 @@ static int dial(const struct rundir *rd)
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", rd->sock);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
 		return fd;
+	int e = errno;
 	if (fd >= 0)
 		close(fd);
+	errno = e;
 	return -1;
 }
 
@@ -119,6 +126,12 @@ int cl_connect(bool autostart)
 		return fd;
 	if (errno == EPERM || errno == ENOTDIR) {
 		err_msg("%s", err);
+		return -1;
+	}
+	if (!autostart && errno == ECONNREFUSED) {
+		err_msg("laminad is not running: %s is a stale socket, left by a laminad that "
+			"stopped without removing it (the next laminad replaces it); 'lamina "
+			"create' or 'lamina start' starts one", rd.sock);
 		return -1;
 	}
 	if (!autostart) {

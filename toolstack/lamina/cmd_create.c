@@ -15,8 +15,10 @@ static int load(const char *path, struct dom_config *cfg)
 	struct config_env env = { .meminfo_path = getenv("LAMINA_MEMINFO"), .check_files = true };
 	struct config_err err;
 
-	if (config_load_file(path, &env, cfg, &err) == 0)
+	if (config_load_file(path, &env, cfg, &err) == 0) {
+		print_notes(&err);
 		return 0;
+	}
 	fprintf(stderr, "%s\n", err.msg);
 	err_msg("%s: invalid domain configuration", path);
 	return -1;
@@ -44,16 +46,19 @@ int cmd_create(const struct cmd *self, int argc, char **argv)
 {
 	static const struct option lo[] = { { "console", no_argument, NULL, 'c' },
 					    { "paused", no_argument, NULL, 'p' },
+					    { "dry-run", no_argument, NULL, 'n' },
 					    { "help", no_argument, NULL, 'h' }, { 0 } };
-	bool console = false, paused = false;
+	bool console = false, paused = false, dry = false;
 	struct dom_config cfg;
 	int ch, rc;
 
 	optind = 1;
-	while ((ch = getopt_cmd(self, argc, argv, "cp", lo)) != -1)
-		console |= ch == 'c', paused |= ch == 'p';
+	while ((ch = getopt_cmd(self, argc, argv, "cpn", lo)) != -1)
+		console |= ch == 'c', paused |= ch == 'p', dry |= ch == 'n';
 	if (want_args(self, argc, argv, 1) < 0)
 		return EXIT_USAGE;
+	if (dry)
+		return validate_file(argv[optind], false);
 	if (load(argv[optind], &cfg))
 		return EXIT_FAIL;
 	rc = send_create(&cfg, paused);

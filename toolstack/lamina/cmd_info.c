@@ -60,11 +60,17 @@ int cmd_info(const struct cmd *self, int argc, char **argv)
 	struct config_env env = { .skip_host_memory = true };
 	struct dom_config cfg;
 	struct config_err err;
+	static const struct option lo[] = { { "json", no_argument, NULL, 'j' },
+					    { "help", no_argument, NULL, 'h' }, { 0 } };
 	struct lp_msg m;
 	const char *xml;
-	int fd, rc;
+	bool json = false;
+	int fd, rc, ch;
 
-	if (simple_args(self, argc, argv, 1) < 0)
+	optind = 1;
+	while ((ch = getopt_cmd(self, argc, argv, "j", lo)) != -1)
+		json |= ch == 'j';
+	if (want_args(self, argc, argv, 1) < 0)
 		return EXIT_USAGE;
 	if ((fd = cl_connect(false)) < 0)
 		return EXIT_FAIL;
@@ -72,6 +78,11 @@ int cmd_info(const struct cmd *self, int argc, char **argv)
 	close(fd);
 	if (rc)
 		return rc;
+	if (json) {
+		rc = print_json(LP_REPLY_INFO, &m);
+		lp_msg_free(&m);
+		return rc;
+	}
 	xml = (const char *)m.payload + sizeof(struct lp_dom_stats);
 	if (config_load_mem(xml, strlen(xml), "<laminad>", &env, &cfg, &err)) {
 		err_msg("laminad sent a configuration that does not load:\n%s", err.msg);

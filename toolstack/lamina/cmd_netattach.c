@@ -47,7 +47,10 @@ int cmd_netattach(const struct cmd *self, int argc, char **argv)
 	close(fd);
 	if (rc)
 		return rc;
+	if (m.hdr.type == LP_REPLY_TEXT)
+		printf("Attached interface %s to '%s'.\n", (const char *)m.payload, rq.name);
+	else
+		printf("Attached an interface to '%s'.\n", rq.name);
 	lp_msg_free(&m);
-	printf("Attached an interface to '%s'.\n", rq.name);
 	return EXIT_OK;
 }

@@ -7,11 +7,32 @@
 #include <string.h>
 
 const struct cmd lamina_cmds[] = {
-	{ "create", cmd_create, "[-c] [-p] FILE", "Create and start a domain from a domain XML file.",
+	{ "create", cmd_create, "[-c] [-p] [-n] FILE",
+	  "Create and start a domain from a domain XML file.",
 	  "  -c, --console       attach to the domain's console once it is created\n"
-	  "  -p, --paused        create it paused\n" },
-	{ "list", cmd_list, "", "List domains: name, id, state, vCPUs, memory and CPU time.", NULL },
-	{ "info", cmd_info, "NAME", "Show a domain's state, resources, devices and counters.", NULL },
+	  "  -p, --paused        create it paused\n"
+	  "  -n, --dry-run       only check FILE, as 'lamina validate' does\n" },
+	{ "validate", cmd_validate, "[-q] FILE...",
+	  "Check domain XML files without creating anything (exit 1 if any is invalid).",
+	  "  -q, --quiet         print only the errors\n" },
+	{ "import-libvirt", cmd_import, "[-o OUT] FILE",
+	  "Convert a libvirt domain XML file into a Lamina one, naming what is dropped.",
+	  "  -o, --output=OUT    write the Lamina XML to OUT (default: standard output)\n" },
+	{ "define", cmd_define, "FILE", "Keep a domain's configuration so 'start' can create it.",
+	  NULL },
+	{ "start", cmd_start, "[-c] NAME", "Create a defined domain.",
+	  "  -c, --console       attach to the domain's console once it is created\n" },
+	{ "undefine", cmd_undefine, "NAME",
+	  "Forget a defined domain's configuration (a running domain keeps running).", NULL },
+	{ "autostart", cmd_autostart, "[--disable] NAME",
+	  "Start a defined domain when laminad starts (once per boot).",
+	  "  --disable           do not start it any more\n" },
+	{ "list", cmd_list, "[--json]",
+	  "List running and defined domains: name, id, state, vCPUs, memory and CPU time.",
+	  "  -j, --json          print laminad's JSON answer (docs/laminad-api.md)\n"
+	  "  -a, --all           (the default) running and defined domains\n" },
+	{ "info", cmd_info, "[--json] NAME", "Show a domain's state, resources, devices and counters.",
+	  "  -j, --json          print laminad's JSON answer (docs/laminad-api.md)\n" },
 	{ "console", cmd_console, "NAME", "Attach to a domain's console (detach with Ctrl-]).", NULL },
 	{ "shutdown", cmd_shutdown, "[-w] NAME", "Ask a domain's guest to power off.",
 	  "  -w, --wait          wait until the domain has shut down\n"
@@ -79,6 +100,10 @@ int main(int argc, char **argv)
 		if (argc > 2 && (c = find(argv[2]))) {
 			usage(c, false);
 			return EXIT_OK;
+		}
+		if (argc > 2) {
+			err_msg("no command '%s'; 'lamina help' lists them", argv[2]);
+			return EXIT_USAGE;
 		}
 		help(stdout);
 		return EXIT_OK;

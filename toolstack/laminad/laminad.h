@@ -26,6 +26,9 @@ struct conn {
 	struct domain *dom; // console or trace target
 	uint8_t *in, *out;
 	size_t in_len, out_len, out_cap;
+	bool sniffed; // first byte seen: json decided
+	bool json; // speaks the JSON protocol (first byte '{'), see api_json.c
+	struct json_object *json_id; // the JSON request being answered (borrowed)
 	bool closing; // close once `out` is flushed
 	bool dead; // close now
 };
@@ -38,6 +41,7 @@ struct daemon {
 	char logdir[PATH_MAX];
 	struct config_env env;
 	int lfd, lock_fd;
+	char statedir[PATH_MAX - 64]; // defined domains (persist.c)
 	struct conn *conns[MAX_CONNS];
 	size_t nconns;
 };
@@ -57,6 +61,37 @@ void conn_send(struct conn *c, uint16_t type, const void *a, size_t alen, const 
 void conn_error(struct conn *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void conn_ok(struct conn *c, unsigned id);
+// Queue bytes as they are (the JSON protocol's lines).
+void conn_write_raw(struct conn *c, const void *p, size_t len);
+
+// api_json.c: the JSON protocol over the same socket
+struct json_object;
+void json_input(struct daemon *dm, struct conn *c, size_t cap);
+void json_reply(struct conn *c, uint16_t type, const void *a, size_t alen, const void *b,
+		size_t blen);
+
+// persist.c, ops_persist.c: defined domains under dm->statedir
+void statedir_default(char *out, size_t len);
+int persist_init(struct daemon *dm, char *err, size_t errlen);
+bool persist_name_ok(const char *name);
+bool persist_defined(const struct daemon *dm, const char *name);
+bool persist_autostart(const struct daemon *dm, const char *name);
+int persist_save(struct daemon *dm, const struct dom_config *cfg, char *err, size_t errlen);
+// Load NAME's configuration; check_files also checks files and host memory.
+int persist_load(struct daemon *dm, const char *name, bool check_files, struct dom_config *cfg,
+		 char *err, size_t errlen);
+int persist_remove(struct daemon *dm, const char *name);
+int persist_set_autostart(struct daemon *dm, const char *name, bool on);
+int persist_each(struct daemon *dm, const char *kind,
+		 void (*fn)(struct daemon *dm, const char *name, void *arg), void *arg);
+// Mark st[0..n) that are defined and append defined domains not running, up
+// to cap entries; the new count.
+size_t persist_list(struct daemon *dm, struct lp_dom_stats *st, size_t n, size_t cap);
+void persist_autostart_all(struct daemon *dm);
+void op_define(struct daemon *dm, struct conn *c, const void *p, uint32_t len);
+void op_start(struct daemon *dm, struct conn *c, const void *p, uint32_t len);
+void op_undefine(struct daemon *dm, struct conn *c, const void *p, uint32_t len);
+void op_autostart(struct daemon *dm, struct conn *c, const void *p, uint32_t len);
 
 // ops.c, ops_dev.c: one handler per request type
 void ops_dispatch(struct daemon *dm, struct conn *c, const struct lp_hdr *h,

@@ -15,7 +15,7 @@ volatile sig_atomic_t laminad_stop;
 volatile sig_atomic_t laminad_lost;
 
 struct opts {
-	const char *backend, *run_dir, *log_dir, *hvd_socket;
+	const char *backend, *run_dir, *log_dir, *hvd_socket, *state_dir;
 	int ready_fd;
 	bool stop_domains;
 };
@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		   "                     $XDG_RUNTIME_DIR/lamina or /run/lamina)\n"
 		   "  --log-dir=DIR      per-domain logs (default: $LAMINA_LOG_DIR, /var/log/lamina\n"
 		   "                     for root, else ~/.local/state/lamina/log)\n"
+		   "  --state-dir=DIR   defined domains (default: $LAMINA_STATE_DIR,\n"
+		   "                     /var/lib/lamina for root, else ~/.local/state/lamina/lib)\n"
 		   "  --ready-fd=FD      write OK or ERR <why> to FD once serving, then log to\n"
 		   "                     LOGDIR/laminad.log (used when lamina starts laminad)\n"
 		   "  -h, --help         show this help\n"
@@ -50,7 +52,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "run-dir", required_argument, NULL, 'r' }, { "log-dir", required_argument, NULL, 'l' },
 		{ "ready-fd", required_argument, NULL, 'R' }, { "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },	 { "hvd-socket", required_argument, NULL, 'H' },
-		{ "stop-domains", no_argument, NULL, 'S' }, { 0 },
+		{ "stop-domains", no_argument, NULL, 'S' },
+		{ "state-dir", required_argument, NULL, 's' }, { 0 },
 	};
 	int ch;
 
@@ -63,6 +66,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		case 'R': o->ready_fd = atoi(optarg); break;
 		case 'H': o->hvd_socket = optarg; break;
 		case 'S': o->stop_domains = true; break;
+		case 's': o->state_dir = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("laminad %s (protocol %d)\n", LAMINAD_VERSION, LP_VERSION); exit(0);
 		default: usage(stderr); return -1;
@@ -120,6 +124,12 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 			 strerror(errno));
 		return -1;
 	}
+	if (o->state_dir)
+		snprintf(dm->statedir, sizeof(dm->statedir), "%s", o->state_dir);
+	else
+		statedir_default(dm->statedir, sizeof(dm->statedir));
+	if (persist_init(dm, err, errlen)) // running domains matter more: go on without
+		fprintf(stderr, "laminad: %s; define and autostart will fail\n", err);
 	dm->env.meminfo_path = getenv("LAMINA_MEMINFO");
 	dm->env.check_files = true;
 	if (server_listen(dm, err, errlen))
@@ -132,6 +142,8 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 	int n = dom_reattach(dm, err, errlen);
 	if (n > 0)
 		fprintf(stderr, "laminad: re-attached %d running domain%s\n", n, n == 1 ? "" : "s");
+	if (n >= 0)
+		persist_autostart_all(dm);
 	return n < 0 ? -1 : 0;
 }
 

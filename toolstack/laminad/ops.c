@@ -74,9 +74,13 @@ static int cmp_id(const void *a, const void *b)
 	return (x->id > y->id) - (x->id < y->id);
 }
 
+#define LIST_MAX (LP_MAX_PAYLOAD / sizeof(struct lp_dom_stats))
+
+// Running domains by id, then defined ones that are not running.
 static void op_list(struct daemon *dm, struct conn *c, const void *p, uint32_t len)
 {
-	struct lp_dom_stats *st = calloc(dm->reg.n + 1, sizeof(*st));
+	size_t cap = LIST_MAX, n = dm->reg.n < cap ? dm->reg.n : cap;
+	struct lp_dom_stats *st = calloc(cap, sizeof(*st));
 
 	(void)p;
 	(void)len;
@@ -84,10 +88,11 @@ static void op_list(struct daemon *dm, struct conn *c, const void *p, uint32_t l
 		conn_error(c, ENOMEM, "out of memory");
 		return;
 	}
-	for (size_t i = 0; i < dm->reg.n; i++)
+	for (size_t i = 0; i < n; i++)
 		dom_stats(dm, dm->reg.doms[i], &st[i]);
-	qsort(st, dm->reg.n, sizeof(*st), cmp_id);
-	conn_send(c, LP_REPLY_LIST, st, dm->reg.n * sizeof(*st), NULL, 0);
+	qsort(st, n, sizeof(*st), cmp_id);
+	n = persist_list(dm, st, n, cap);
+	conn_send(c, LP_REPLY_LIST, st, n * sizeof(*st), NULL, 0);
 	free(st);
 }
 
@@ -224,6 +229,10 @@ static const struct {
 	{ LP_NET_DETACH, op_net_detach_any },
 	{ LP_CONSOLE, op_console_any },
 	{ LP_TRACE, op_trace_any },
+	{ LP_DEFINE, op_define },
+	{ LP_START, op_start },
+	{ LP_UNDEFINE, op_undefine },
+	{ LP_AUTOSTART, op_autostart },
 };
 
 void ops_dispatch(struct daemon *dm, struct conn *c, const struct lp_hdr *h,

@@ -181,7 +181,7 @@ void op_net_attach(struct daemon *dm, struct conn *c, const void *p)
 							  : "the MAC address is in use");
 	else if (op_result(dm, c, d, HVCALL(dm, nic_attach, d->hd, &nic), "interface attach")) {
 		d->cfg.nics[d->cfg.nnics++] = nic;
-		conn_ok(c, d->id);
+		conn_send(c, LP_REPLY_TEXT, mac, strlen(mac) + 1, NULL, 0); // network-detach needs it
 	}
 }
 

@@ -137,11 +137,26 @@ static int out_reserve(struct conn *c, size_t more)
 	return 0;
 }
 
+void conn_write_raw(struct conn *c, const void *p, size_t len)
+{
+	if (c->dead || out_reserve(c, len)) {
+		c->dead = true;
+		return;
+	}
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	flush(c);
+}
+
 void conn_send(struct conn *c, uint16_t type, const void *a, size_t alen, const void *b,
 	       size_t blen)
 {
 	struct lp_hdr h;
 
+	if (c->json) {
+		json_reply(c, type, a, alen, b, blen);
+		return;
+	}
 	if (c->dead || alen + blen > LP_MAX_PAYLOAD ||
 	    out_reserve(c, sizeof(h) + alen + blen)) {
 		c->dead = true;
@@ -181,6 +196,14 @@ static void handle_input(struct daemon *dm, struct conn *c)
 	struct lp_err e;
 	long n;
 
+	if (!c->sniffed && c->in_len) {
+		c->sniffed = true;
+		c->json = c->in[0] == '{';
+	}
+	if (c->json) {
+		json_input(dm, c, IN_MAX);
+		return;
+	}
 	while (!c->closing && !c->dead && (n = lp_parse(c->in, c->in_len, &e)) != 0) {
 		const struct lp_hdr *h = (const struct lp_hdr *)c->in;
 		if (n < 0 || lp_check_payload(h->type, c->in + sizeof(*h), h->len, &e)) {

@@ -31,6 +31,8 @@ void e2e_env(void)
 	setenv("LAMINA_RUN_DIR", path, 1);
 	snprintf(path, sizeof(path), "%s/log", tmp);
 	setenv("LAMINA_LOG_DIR", path, 1);
+	snprintf(path, sizeof(path), "%s/state", tmp);
+	setenv("LAMINA_STATE_DIR", path, 1);
 	setenv("LAMINA_MEMINFO", TEST_DATA_DIR "/meminfo-1g", 1);
 	unsetenv("LAMINA_BACKEND");
 	unsetenv("XDG_RUNTIME_DIR");

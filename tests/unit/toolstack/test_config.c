@@ -5,10 +5,12 @@
 #include "config.h"
 #include "units.h"
 
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct config_env env = {
 	.meminfo_path = TEST_DATA_DIR "/meminfo-1g",
@@ -26,9 +28,9 @@ static const struct {
 	{ "bad-malformed.xml", D "bad-malformed.xml:5:1: expected '>'" },
 	{ "bad-root.xml", D "bad-root.xml:3:1: expected element <domain>, found <vm>" },
 	{ "bad-unknown-element.xml",
-	  D "bad-unknown-element.xml:10:3: unexpected element <foo>; <domain> takes, in "
-	    "this order: name, description?, memory, maxMemory?, vcpu, os, on_poweroff?, "
-	    "on_reboot?, on_crash?, limits?, devices?" },
+	  D "bad-unknown-element.xml:10:3: unexpected element <foo>; <domain> takes (in any "
+	    "order) name, description?, memory, currentMemory?, maxMemory?, vcpu, os, "
+	    "on_poweroff?, on_reboot?, on_crash?, limits?, devices?" },
 	{ "bad-action.xml", D "bad-action.xml:10:3: invalid value 'explode' for <on_crash>: "
 			      "expected destroy, restart or preserve" },
 	{ "bad-unit.xml", D "bad-unit.xml:5:11: invalid value 'XB' for attribute 'unit' of "
@@ -58,10 +60,10 @@ static const struct {
 				      "no-such-kernel': No such file or directory" },
 	{ "bad-disk-missing.xml", D "bad-disk-missing.xml:12:15: disk source '" F
 				    "missing.img': No such file or directory" },
-	{ "bad-mem-over-max.xml", D "bad-mem-over-max.xml:5:3: <memory> (64 MiB) is larger "
-				    "than <maxMemory> (32 MiB)" },
-	{ "bad-mem-host.xml", D "bad-mem-host.xml:5:3: <memory> (4 GiB) is more than this "
-				"host has (1 GiB)" },
+	{ "bad-mem-over-max.xml", D "bad-mem-over-max.xml:6:3: <currentMemory> (64 MiB) is "
+				    "larger than <memory> (32 MiB)" },
+	{ "bad-mem-host.xml", D "bad-mem-host.xml:6:3: <currentMemory> (4 GiB) is more than "
+				"this host has (1 GiB)" },
 	{ "bad-mem-absurd.xml", D "bad-mem-absurd.xml:5:3: <memory> of 99999999999 TiB is "
 				  "too large" },
 	{ "bad-mem-unaligned.xml", D "bad-mem-unaligned.xml:5:3: <memory> must be a whole "
@@ -167,6 +169,93 @@ START_TEST(mem_relative_path)
 }
 END_TEST
 
+// libvirt's meanings, children in any order, libvirt attributes noted.
+START_TEST(libvirt_memory_any_order)
+{
+	static const char doc[] =
+		"<domain type='kvm'>\n<os><kernel>/bin/sh</kernel><type arch='x86_64'>hvm</type></os>\n"
+		"<vcpu placement='static'>2</vcpu>\n<currentMemory unit='MiB'>64</currentMemory>\n"
+		"<memory unit='MiB'>256</memory>\n<name>lv</name>\n</domain>\n";
+	struct dom_config cfg;
+	struct config_err err;
+
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<t>", &env, &cfg, &err), 0);
+	ck_assert_uint_eq(cfg.memory_kib, 64 * 1024);
+	ck_assert_uint_eq(cfg.maxmem_kib, 256 * 1024);
+	ck_assert_uint_eq(cfg.vcpus, 2);
+	ck_assert_msg(strstr(err.notes, "<t>:1:9: note: type='kvm' is read as type='lamina'"),
+		      "%s", err.notes);
+	ck_assert_msg(strstr(err.notes, "<t>:3:7: note: placement='...' ignored"), "%s", err.notes);
+	ck_assert_msg(strstr(err.notes, "<t>:2:29: note: <type>hvm</type> is read as"), "%s",
+		      err.notes);
+	config_free(&cfg);
+}
+END_TEST
+
+START_TEST(old_max_memory)
+{
+	static const char old[] = "<domain><name>o</name><memory unit='MiB'>64</memory>"
+				  "<maxMemory unit='MiB'>128</maxMemory><vcpu>1</vcpu>"
+				  "<os><kernel>/bin/sh</kernel></os></domain>";
+	static const char mixed[] = "<domain><name>o</name><memory unit='MiB'>64</memory>"
+				    "<currentMemory>1024</currentMemory>"
+				    "<maxMemory unit='MiB'>128</maxMemory><vcpu>1</vcpu>"
+				    "<os><kernel>/bin/sh</kernel></os></domain>";
+	struct dom_config cfg;
+	struct config_err err;
+	char *xml;
+
+	ck_assert_int_eq(config_load_mem(old, strlen(old), "<t>", &env, &cfg, &err), 0);
+	ck_assert_uint_eq(cfg.memory_kib, 64 * 1024);
+	ck_assert_uint_eq(cfg.maxmem_kib, 128 * 1024);
+	ck_assert_msg(strstr(err.notes, "deprecated: <memory> with <maxMemory>"), "%s", err.notes);
+	xml = config_to_xml(&cfg); // written the new way, read back the same
+	ck_assert_msg(strstr(xml, "<memory unit=\"MiB\">128</memory>") &&
+		      strstr(xml, "<currentMemory unit=\"MiB\">64</currentMemory>"), "%s", xml);
+	config_free(&cfg);
+	ck_assert_int_eq(config_load_mem(xml, strlen(xml), "<t>", &env, &cfg, &err), 0);
+	ck_assert_uint_eq(cfg.memory_kib, 64 * 1024);
+	ck_assert_uint_eq(cfg.maxmem_kib, 128 * 1024);
+	ck_assert_uint_eq(err.notes_len, 0);
+	config_free(&cfg);
+	free(xml);
+	ck_assert_int_eq(config_load_mem(mixed, strlen(mixed), "<t>", &env, &cfg, &err), -1);
+	ck_assert_msg(strstr(err.msg, "<maxMemory> (Lamina's old ceiling) cannot be mixed"), "%s",
+		      err.msg);
+}
+END_TEST
+
+// An initrd the memory cannot hold unpacked is refused, saying how much is needed.
+START_TEST(initrd_too_big)
+{
+	const struct config_env e = { .meminfo_path = env.meminfo_path, .check_files = true };
+	char dir[] = "/tmp/lamina-initrd-XXXXXX", path[64], doc[512];
+	struct dom_config cfg;
+	struct config_err err;
+	int fd;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/initrd", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_eq(ftruncate(fd, 40 << 20), 0); // sparse: 40 MiB
+	close(fd);
+	snprintf(doc, sizeof(doc), "<domain><name>i</name>\n<memory unit='MiB'>128</memory>\n"
+		 "<vcpu>1</vcpu><os><kernel>/bin/sh</kernel><initrd>%s</initrd></os></domain>",
+		 path);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<t>", &e, &cfg, &err), -1);
+	ck_assert_str_eq(err.msg, "<t>:2:1: <memory> (128 MiB) is too small for the initrd "
+			 "(40 MiB): the kernel unpacks it in memory and needs about twice its "
+			 "size plus 64 MiB, at least 144 MiB");
+	snprintf(doc, sizeof(doc), "<domain><name>i</name>\n<memory unit='MiB'>144</memory>\n"
+		 "<vcpu>1</vcpu><os><kernel>/bin/sh</kernel><initrd>%s</initrd></os></domain>",
+		 path);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<t>", &e, &cfg, &err), 0);
+	config_free(&cfg);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 START_TEST(meminfo_unreadable)
 {
 	const struct config_env e = { .meminfo_path = D "no-meminfo" };
@@ -254,6 +343,9 @@ Suite *config_suite(void)
 	tcase_add_test(tc, xml_round_trip);
 	tcase_add_test(tc, mem_relative_path);
 	tcase_add_test(tc, meminfo_unreadable);
+	tcase_add_test(tc, libvirt_memory_any_order);
+	tcase_add_test(tc, old_max_memory);
+	tcase_add_test(tc, initrd_too_big);
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, examples_validate);
 	tcase_add_test(tc, sizes);

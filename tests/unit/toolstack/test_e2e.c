@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define D TEST_DATA_DIR "/"
-#define HEADER "NAME                        ID STATE         VCPUS     MEMORY   CPU-TIME\n"
+#define HEADER "NAME                        ID STATE         VCPUS     MEMORY   CPU-TIME PERSISTENT\n"
 
 static pid_t daemon_pid;
 static struct run r;
@@ -55,7 +55,7 @@ START_TEST(lifecycle)
 	OK("create", D "good-minimal.xml");
 	ck_assert_str_eq(r.out, "Created domain 'mini' (id 1).\n");
 	OK("list");
-	assert_matches(r.out, "^" HEADER "mini +1 running +1 +64 MiB +[0-9.]+s\n$");
+	assert_matches(r.out, "^" HEADER "mini +1 running +1 +64 MiB +[0-9.]+s no\n$");
 	OK("pause", "mini");
 	ck_assert_str_eq(r.out, "Domain 'mini' paused.\n");
 	OK("list");
@@ -86,8 +86,8 @@ START_TEST(bad_input)
 	FAILS(1, D "bad-action.xml:10:3: invalid value 'explode' for <on_crash>: expected "
 		   "destroy, restart or preserve\nlamina: " D "bad-action.xml: invalid domain "
 		   "configuration\n", "create", D "bad-action.xml");
-	FAILS(1, D "bad-mem-host.xml:5:3: <memory> (4 GiB) is more than this host has (1 GiB)\n"
-		   "lamina: " D "bad-mem-host.xml: invalid domain configuration\n",
+	FAILS(1, D "bad-mem-host.xml:6:3: <currentMemory> (4 GiB) is more than this host has "
+		   "(1 GiB)\nlamina: " D "bad-mem-host.xml: invalid domain configuration\n",
 	      "create", D "bad-mem-host.xml");
 	OK("create", D "good-minimal.xml");
 	FAILS(1, "lamina: domain 'mini' already exists (id 1)\n", "create", D "good-minimal.xml");
@@ -171,7 +171,7 @@ START_TEST(console_trace_top)
 			      " +exits/s: hypercall [0-9]+ doorbell [0-9]+ io 0 msr 0 intr [0-9]+ hlt 0 "
 			      "shutdown 0 mmio 0 other 0\n$");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad 0.1.0 (protocol 2, back-end "
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad 0.1.0 (protocol 3, back-end "
 				"fake)\n");
 }
 END_TEST
@@ -214,7 +214,8 @@ START_TEST(help_and_man_pages)
 		"create", "list", "info", "console", "shutdown", "reboot", "destroy",
 		"pause", "unpause", "mem-set", "vcpu-set", "vcpu-pin", "block-attach",
 		"block-detach", "network-attach", "network-detach", "top", "trace",
-		"dumpxml", "version",
+		"dumpxml", "version", "validate", "define", "start", "undefine", "autostart",
+		"import-libvirt",
 	};
 	char want[64], page[256];
 
@@ -244,7 +245,7 @@ START_TEST(daemon_not_running)
 	FAILS(1, want, "list");
 	FAILS(1, want, "destroy", "mini");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 2)\nlaminad: not running\n");
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad: not running\n");
 	e2e_cleanup(0);
 }
 END_TEST

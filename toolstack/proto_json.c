@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+// The JSON form of laminad's replies: binary reply payloads to json-c objects.
+#include "proto_json.h"
+
+#include <string.h>
+
+static void add(struct json_object *o, const char *k, struct json_object *v)
+{
+	json_object_object_add(o, k, v);
+}
+
+static struct json_object *counts(const struct lp_count *c, uint32_t n)
+{
+	struct json_object *o = json_object_new_object();
+
+	for (uint32_t i = 0; i < n; i++)
+		add(o, c[i].what, json_object_new_uint64(c[i].count));
+	return o;
+}
+
+struct json_object *lpj_stats(const struct lp_dom_stats *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	add(o, "name", json_object_new_string(st->name));
+	add(o, "id", st->id ? json_object_new_int64(st->id) : NULL);
+	add(o, "state", json_object_new_string(lp_state_name(st->state)));
+	add(o, "persistent", json_object_new_boolean(st->flags & LP_DOM_PERSISTENT));
+	add(o, "autostart", json_object_new_boolean(st->flags & LP_DOM_AUTOSTART));
+	add(o, "vcpus", json_object_new_int64(st->vcpus));
+	add(o, "max_vcpus", json_object_new_int64(st->max_vcpus));
+	add(o, "memory_kib", json_object_new_uint64(st->mem_kib));
+	add(o, "max_memory_kib", json_object_new_uint64(st->maxmem_kib));
+	add(o, "cpu_ns", json_object_new_uint64(st->cpu_ns));
+	add(o, "hypercalls", json_object_new_uint64(st->hypercalls));
+	add(o, "exits_by_kind", counts(st->exits, st->nexits));
+	add(o, "hypercalls_by_name", counts(st->hcalls, st->nhcalls));
+	return o;
+}
+
+static struct json_object *list(const uint8_t *p, uint32_t len)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	const struct lp_dom_stats *st = (const void *)p;
+
+	for (size_t i = 0; i < len / sizeof(*st); i++)
+		json_object_array_add(a, lpj_stats(&st[i]));
+	add(o, "domains", a);
+	return o;
+}
+
+struct json_object *lpj_result(uint16_t type, const uint8_t *p, uint32_t len)
+{
+	struct json_object *o;
+
+	switch (type) {
+	case LP_REPLY_OK:
+		o = json_object_new_object();
+		add(o, "id", json_object_new_int64(((const struct lp_ok *)p)->id));
+		return o;
+	case LP_REPLY_VERSION: {
+		const struct lp_version *v = (const void *)p;
+		o = json_object_new_object();
+		add(o, "protocol", json_object_new_int64(v->proto));
+		add(o, "daemon", json_object_new_string(v->daemon));
+		add(o, "backend", json_object_new_string(v->backend));
+		return o;
+	}
+	case LP_REPLY_LIST:
+		return list(p, len);
+	case LP_REPLY_INFO:
+		o = json_object_new_object();
+		add(o, "domain", lpj_stats((const void *)p));
+		add(o, "xml", json_object_new_string((const char *)p + sizeof(struct lp_dom_stats)));
+		return o;
+	case LP_REPLY_TEXT:
+		o = json_object_new_object();
+		add(o, "text", json_object_new_string((const char *)p));
+		return o;
+	default:
+		return NULL;
+	}
+}
+
+struct json_object *lpj_error(int code, const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+	const char *name = strerrorname_np(code);
+
+	add(o, "code", json_object_new_string(name ? name : "EIO"));
+	add(o, "errno", json_object_new_int(code));
+	add(o, "message", json_object_new_string(msg));
+	return o;
+}
