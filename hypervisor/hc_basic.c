@@ -5,9 +5,8 @@
 #include <lamina/version.h>
 #include "console.h"
 #include "gmem.h"
+#include "dom.h"
 #include "hcall.h"
-#include "hv_int.h"
-#include "kvm.h"
 
 /* Upcalls are MSIs to the in-kernel local APIC (dom.c), which is what
  * LAMINA_FEAT_GUEST_IPI needs; the TSC-deadline timer depends on KVM. */
@@ -32,7 +31,7 @@ int64_t hc_version(struct vcpu *v, const uint64_t a[5])
 		if (gmem_read(v, a[1], &f, sizeof(f)))
 			return -LAMINA_EFAULT;
 		f.bits = f.index != 0 ? 0 : FEATURES0 |
-			 (kvm_tsc_deadline(v->d->hv->kvm) ? LAMINA_FEAT_TSC_DEADLINE : 0);
+			 (v->d->tsc_deadline ? LAMINA_FEAT_TSC_DEADLINE : 0);
 		return gmem_write(v, a[1], &f, sizeof(f)) ? -LAMINA_EFAULT : 0;
 	default:
 		return -LAMINA_ENOSYS;
