@@ -328,6 +328,11 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	d->vmfd = kvm_vm_create(d->hv->kvm, err, n);
 	if (d->vmfd < 0 || mem_init(d, max, err, n) < 0)
 		return -1;
+	d->tsc_deadline = kvm_tsc_deadline(d->hv->kvm);
+	if (d->halt_poll_max && kvm_halt_poll(d->vmfd, d->halt_poll_max) < 0) {
+		snprintf(err, n, "KVM_CAP_HALT_POLL: %s", strerror(errno));
+		return -1;
+	}
 	d->max_pages = max / HV_PAGE;
 	mem_release_range(d, p->mem_bytes / HV_PAGE, (max - p->mem_bytes) / HV_PAGE);
 	d->shinfo = hv_page_alloc();

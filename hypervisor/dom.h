@@ -86,6 +86,7 @@ struct domain {
 	atomic_uint_fast64_t cur_pages;  /* populated pages */
 	uint8_t *populated;         /* bitmap: page is backed (d->lock) */
 	int nr_vcpus;
+	bool tsc_deadline;          /* KVM runs the TSC-deadline timer (set at creation, then read-only) */
 	struct vcpu vcpu[HV_MAX_VCPUS];
 	pthread_mutex_t lock;       /* guards fields marked d->lock */
 	pthread_cond_t wake;        /* signalled on events, timers, shutdown (d->lock) */

@@ -5,10 +5,13 @@
 #include <lamina/version.h>
 #include "console.h"
 #include "gmem.h"
+#include "dom.h"
 #include "hcall.h"
 
+/* Upcalls are MSIs to the in-kernel local APIC (dom.c), which is what
+ * LAMINA_FEAT_GUEST_IPI needs; the TSC-deadline timer depends on KVM. */
 #define FEATURES0 (LAMINA_FEAT_EVENT_DOORBELL | LAMINA_FEAT_BALLOON | LAMINA_FEAT_RUNSTATE | \
-		   LAMINA_FEAT_GRANT_MAP)
+		   LAMINA_FEAT_GRANT_MAP | LAMINA_FEAT_GUEST_IPI)
 
 int64_t hc_null(struct vcpu *v, const uint64_t a[5])
 {
@@ -27,7 +30,8 @@ int64_t hc_version(struct vcpu *v, const uint64_t a[5])
 	case LAMINA_VERSION_FEATURES:
 		if (gmem_read(v, a[1], &f, sizeof(f)))
 			return -LAMINA_EFAULT;
-		f.bits = f.index == 0 ? FEATURES0 : 0;
+		f.bits = f.index != 0 ? 0 : FEATURES0 |
+			 (v->d->tsc_deadline ? LAMINA_FEAT_TSC_DEADLINE : 0);
 		return gmem_write(v, a[1], &f, sizeof(f)) ? -LAMINA_EFAULT : 0;
 	default:
 		return -LAMINA_ENOSYS;

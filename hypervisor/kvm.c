@@ -92,13 +92,33 @@ struct kvm_run *kvm_vcpu_create(int kvm, int vm, int id, int *fd)
 	return run == MAP_FAILED ? NULL : run;
 }
 
-/* Supported CPUID with KVM's own paravirt leaves replaced by Lamina's. */
+/* Does KVM run the local APIC's TSC-deadline timer (LAMINA_FEAT_TSC_DEADLINE)? */
+bool kvm_tsc_deadline(int kvm)
+{
+	return ioctl(kvm, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+}
+
+/* KVM's halt polling for hlt, at most max_ns per halt (KVM_CAP_HALT_POLL);
+ * without the capability KVM's own default (module parameter) applies. */
+int kvm_halt_poll(int vm, int64_t max_ns)
+{
+	struct kvm_enable_cap c = { .cap = KVM_CAP_HALT_POLL, .args[0] = (uint64_t)max_ns };
+
+	if (ioctl(vm, KVM_CHECK_EXTENSION, KVM_CAP_HALT_POLL) <= 0)
+		return 0;
+	return ioctl(vm, KVM_ENABLE_CAP, &c);
+}
+
+/* Supported CPUID with KVM's own paravirt leaves replaced by Lamina's, and
+ * the TSC-deadline timer KVM emulates but does not list as supported. */
 int kvm_set_cpuid(int kvm, int vcpu, int apic_id, const uint32_t sig[3],
 		  const uint32_t leaf1[4], const uint32_t leaf2[4])
 {
 	static struct { struct kvm_cpuid2 c; struct kvm_cpuid_entry2 e[128]; } cp;
 	struct kvm_cpuid_entry2 *out = cp.e;
 	int n = 0;
+
+	bool tsc_deadline = kvm_tsc_deadline(kvm);
 
 	cp.c.nent = 128;
 	if (ioctl(kvm, KVM_GET_SUPPORTED_CPUID, &cp) < 0)
@@ -110,6 +130,8 @@ int kvm_set_cpuid(int kvm, int vcpu, int apic_id, const uint32_t sig[3],
 		if (e.function == 1) {
 			e.ebx = (e.ebx & 0x00ffffff) | ((uint32_t)apic_id << 24);
 			e.ecx |= 1u << 31;   /* "hypervisor present" (cpuid.h, step 1) */
+			if (tsc_deadline)
+				e.ecx |= 1u << 24;
 		}
 		if (e.function == 0xb || e.function == 0x1f)
 			e.edx = (uint32_t)apic_id;

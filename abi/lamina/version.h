@@ -21,10 +21,11 @@
  * History: 1.1, vcpu_op UP checks the context's cr3; 1.2, each vCPU's PV
  * clock record is kept for its own TSC and `LAMINA_PVCLOCK_TSC_STABLE` may
  * be clear (shared_info.h); 1.3, only domain 0 may change a store node's
- * owner (store.h).
+ * owner (store.h); 1.4, `LAMINA_FEAT_GUEST_IPI` and
+ * `LAMINA_FEAT_TSC_DEADLINE` (below).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 3u  /* 1.3: only domain 0 changes a store node's owner */
+#define LAMINA_ABI_MINOR 4u  /* 1.4: guest-raised IPI events, hlt idle, TSC-deadline timer */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)
@@ -63,5 +64,45 @@ LAMINA_CHECK_SIZE(version_features, struct lamina_version_features, 8);
 #define LAMINA_FEAT_BALLOON        (1u << 2) /* decrease_reservation/populate_physmap */
 #define LAMINA_FEAT_GRANT_MAP      (1u << 3) /* grant_table_op map/unmap */
 #define LAMINA_FEAT_SUSPEND        (1u << 4) /* sched_op shutdown(SUSPEND) resumes */
+
+/**
+ * `LAMINA_FEAT_GUEST_IPI` (1.4): a guest may raise an event on one of its
+ * own IPI ports itself, with no hypercall, and may idle in `hlt`:
+ * - Upcalls are MSIs to the vCPU's in-kernel local APIC (x2APIC mode
+ *   available, CPUID leaf 1 ecx bit 21); the vCPU's APIC ID is its vCPU
+ *   id. So a guest IPI with the upcall vector the target registered
+ *   (`LAMINA_VCPUOP_SET_UPCALL_VECTOR`) is an upcall like the hypervisor's.
+ * - To raise IPI port p, bound to vCPU t of the sender's domain, the sender
+ *   does the delivery steps of event_channel.h itself, with atomic
+ *   operations, in this order: if bit p of `evtchn_mask` is set, use
+ *   `event_send` instead (a masked port may be polled by a vCPU in
+ *   `SCHEDOP_POLL`, which only the hypervisor wakes); set bit p in
+ *   `evtchn_pending` (stop if it was set); set bit p / 64 in t's
+ *   `evtchn_pending_sel`; exchange t's `evtchn_upcall_pending` with 1; if
+ *   it was 0 and t's `evtchn_upcall_mask` is 0, send t an IPI with t's
+ *   upcall vector. If it was 1, whoever set it delivers (the hypervisor
+ *   always injects when it sets it; a guest sender as above).
+ * - Only IPI ports: other ports have ends or sources the guest does not
+ *   own. A guest that raises any other port, or sends the upcall vector
+ *   at will, confuses only itself.
+ * - Who clears what is unchanged: only the target's upcall handler clears
+ *   `evtchn_upcall_pending`, selector and pending bits. The hypervisor
+ *   sets these bits only with atomic operations and keeps no copy of
+ *   them, so bits set by the guest are never lost or undone.
+ * - `hlt` with interrupts enabled sleeps in KVM (with its halt polling:
+ *   `lamina-hv -P` sets the most it polls) and any upcall, guest IPI or
+ *   local APIC timer interrupt ends it, with no exit to the hypervisor's
+ *   user space. `SCHEDOP_BLOCK` works as before.
+ * A guest that does none of this sees no difference.
+ *
+ * `LAMINA_FEAT_TSC_DEADLINE` (1.4): the local APIC timer has TSC-deadline
+ * mode (CPUID leaf 1 ecx bit 24; `IA32_TSC_DEADLINE`, MSR 0x6e0), run in
+ * KVM. The deadline is in the vCPU's TSC, whose rate is the one in its PV
+ * clock record (shared_info.h); the interrupt is the vector the guest put
+ * in its LVT timer entry, not an event. `set_timer_op` and the vCPU timers
+ * work as before, independently of it.
+ */
+#define LAMINA_FEAT_GUEST_IPI      (1u << 5) /* guest raises its IPI ports; hlt idles in KVM */
+#define LAMINA_FEAT_TSC_DEADLINE   (1u << 6) /* local APIC TSC-deadline timer */
 
 #endif /* LAMINA_VERSION_H */

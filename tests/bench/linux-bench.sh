@@ -4,7 +4,8 @@
 # Runs from the bench payload (natively or in the testbed; see tools/bench) and prints one @R line per measurement:
 #   @R boot <vmm> <round> <ms>        time from starting the VMM to init's first line
 #   @R lat <where> <round> <k=v ...>  tests/bench/lat.c's numbers; where = native, qemu, lamina,
-#                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X), or
+#                                     lamina_noX: Lamina with PV feature X off (lamina.nopv=X:
+#                                     ipi, idle, timer, clock, spinlock, kvm), or
 #                                     lamina_poll: Lamina with 200 us of halt polling (lamina-hv -P 200)
 #   @R pipe_exits <where> <round> total=X hypercall=X ...
 #                                     exits to user space per pipe round trip, by kind (lamina-hv
@@ -14,7 +15,7 @@
 # LAMINA_LAT_PLACES picks the latency places (default: all, as below);
 # LAMINA_IDLE_S is how long the idle guest is watched (10 s).
 rounds=${LAMINA_BENCH_ROUNDS:-5} lat_rounds=${LAMINA_LAT_ROUNDS:-3} scale=${LAMINA_LAT_SCALE:-1} vcpus=2
-places=${LAMINA_LAT_PLACES:-native lamina lamina_poll lamina_noidle lamina_noipi qemu}
+places=${LAMINA_LAT_PLACES:-native lamina lamina_nokvm lamina_noipi lamina_noidle lamina_notimer lamina_noclock lamina_nospinlock qemu}
 idle_s=${LAMINA_IDLE_S:-10}
 qemu_common="-nodefaults -no-user-config -display none -no-reboot -L share/qemu
   -cpu host -smp $vcpus -device virtio-serial-device -chardev stdio,id=con -device virtconsole,chardev=con
@@ -66,9 +67,14 @@ idle_exits_lamina() {
     -i lat-rootfs.cpio -a "console=hvc0 quiet lamina.run=$run" guest/bzImage >/dev/null || return 1
   e=$(exits_between /tmp/idle_exits.out s) && echo "@EXITS idle_exits $e"
 }
-# Lamina with PV features off (lamina.nopv=), to show what each one does
+# Lamina with PV features off (lamina.nopv=), to show what each one does;
+# nokvm: the hypercall paths instead of KVM's in-kernel ones (ABI 1.4)
 lat_lamina_noidle() { lat_lamina idle; }
 lat_lamina_noipi() { lat_lamina ipi; }
+lat_lamina_notimer() { lat_lamina timer; }
+lat_lamina_noclock() { lat_lamina clock; }
+lat_lamina_nospinlock() { lat_lamina spinlock; }
+lat_lamina_nokvm() { lat_lamina kvm; }
 lat_lamina_poll() { lat_lamina "" "-P 200"; }
 lat_qemu() {
   boottime -o /tmp/lat.out @LAT-DONE 1800 qemu-system-x86_64 $qemu_common -m 512 \
