@@ -21,10 +21,11 @@
  * History: 1.1, vcpu_op UP checks the context's cr3; 1.2, each vCPU's PV
  * clock record is kept for its own TSC and `LAMINA_PVCLOCK_TSC_STABLE` may
  * be clear (shared_info.h); 1.3, only domain 0 may change a store node's
- * owner (store.h).
+ * owner (store.h); 1.4, the block protocol's WRITE_FUA, WRITE_ZEROES and
+ * INDIRECT ops, multi-page rings and multi-queue keys (io/blkif.h).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 3u  /* 1.3: only domain 0 changes a store node's owner */
+#define LAMINA_ABI_MINOR 4u  /* 1.4: block FUA, write-zeroes, indirect, multi-page/multi-queue */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)
