@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Lamina top-level build: make, make run, make check, make bench, make deps.
 O := $(CURDIR)/build
-COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
+COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
 .PHONY: all deps run check bench clean guest
