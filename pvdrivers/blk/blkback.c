@@ -132,9 +132,10 @@ static int check_front(struct blk_dev *d)
 
 	while ((w = lbk_wait(&d->b, 0, path, sizeof(path))) == 1)
 		seen++;
-	if (w < 0)
-		return STOP;
-	return seen && fe_state(d) >= LAMINA_BUS_CLOSING ? STOP : GO_ON;
+	if (w < 0 || !seen)
+		return w < 0 ? STOP : GO_ON;
+	w = fe_state(d); // anything but Initialised/Connected ends this connection
+	return w == LAMINA_BUS_INITIALISED || w == LAMINA_BUS_CONNECTED ? GO_ON : STOP;
 }
 
 static void drain_fd(int fd)

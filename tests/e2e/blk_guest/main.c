@@ -149,6 +149,41 @@ static void case_thin(void)
 	verdict("discard", ok);
 }
 
+// The script kills the back-end and starts a new one while a write may be
+// in flight; the write is sent again after reconnecting if no answer came.
+static void case_restart(void)
+{
+	struct lamina_blkif_response rsp;
+	uint64_t id = 777777;
+	int answered = 0, ok;
+
+	fe_fill(0, 8, 31);
+	ok = fe_do(0, LAMINA_BLKIF_OP_WRITE, 8 * 7000, 8, 0, 0) == OK ||
+	     fail("the first write failed%ld%ld", 0, 0);
+	fe_fill(0, 8, 32);
+	rt_printf("blk_guest: kill the back-end now\n");
+	fe_rw(0, LAMINA_BLKIF_OP_WRITE, id, 8 * 7000, 8, 0, 0, 0);
+	fe_push(0);
+	uint64_t until = rt_now() + FE_WAIT_NS;
+
+	while (!answered && fe_be_state() == LAMINA_BUS_CONNECTED && rt_now() < until)
+		answered = lamina_blkif_take_response(&fe_q[0].f, &rsp) == 1 && rsp.id == id &&
+			   rsp.status == OK;
+	ok = ok && (fe_wait_be(LAMINA_BUS_CLOSED, FE_WAIT_NS) || fail("the back-end never closed%ld%ld", 0, 0));
+	ok = ok && (fe_connect(1, 0) || fail("no connection to the new back-end%ld%ld", 0, 0));
+	if (ok && !answered) {
+		fe_rw(0, LAMINA_BLKIF_OP_WRITE, id, 8 * 7000, 8, 0, 0, 0);
+		fe_push(0);
+		ok = fe_wait(0, id) == OK || fail("the re-sent write failed%ld%ld", 0, 0);
+	}
+	fe_clear(0, 8);
+	ok = ok && ((fe_do(0, LAMINA_BLKIF_OP_READ, 8 * 7000, 8, 0, 0) == OK && fe_same(0, 8, 32)) ||
+		    fail("after the restart the disk does not hold the last write (answered %ld)%ld",
+			 answered, 0));
+	rt_printf("blk_guest: the write was %s\n", answered ? "answered before the kill" : "sent again");
+	verdict("backend-restart", ok);
+}
+
 int hostile_cases(void);
 
 void test_main(void)
@@ -162,6 +197,8 @@ void test_main(void)
 	case_rw();
 	if (rt_arg_num("thin", 0))
 		case_thin();
+	if (rt_arg_num("restart", 0))
+		case_restart();
 	if (rt_arg_num("hostile", 0))
 		hostile_cases();
 	fe_close();
