@@ -57,7 +57,12 @@ bkb=$!
 # B says so; A's allocation is measured after its writes and its discard.
 restart="the guest never asked for the kill" thin="the guest never wrote its 10 MiB" stage=0
 t=1500
+ended() { con_has "$1" '^\(SUCCESS\|FAILURE\)'; }
 while [ "$t" -gt 0 ] && { [ -n "$restart" ] || [ "$stage" -lt 2 ]; }; do
+  if [ $((t % 30)) = 0 ]; then # progress, and stop waiting for guests that ended
+    say "A: $(console "$a" | tail -n1)"; say "B: $(console "$b" | tail -n1)"
+    ended "$a" && { [ -z "$restart" ] || ended "$b"; } && break
+  fi
   if [ -n "$restart" ] && con_has "$b" 'kill the back-end now'; then
     kill -9 "$bkb"; wait "$bkb" 2> /dev/null
     "$here/lamina-blkback" --sector-size 4096 "$b" 0 "$imgb" > "$tmp/bk-b2.log" 2>&1 &
