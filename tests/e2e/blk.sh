@@ -61,6 +61,7 @@ ended() { con_has "$1" '^\(SUCCESS\|FAILURE\)'; }
 while [ "$t" -gt 0 ] && { [ -n "$restart" ] || [ "$stage" -lt 2 ]; }; do
   if [ $((t % 30)) = 0 ]; then # progress, and stop waiting for guests that ended
     say "A: $(console "$a" | tail -n1)"; say "B: $(console "$b" | tail -n1)"
+    say "A's back-end: $(tail -n1 "$tmp/bk-a.log")"; say "B's back-end: $(tail -n1 "$tmp/bk-b.log")"
     ended "$a" && { [ -z "$restart" ] || ended "$b"; } && break
   fi
   if [ -n "$restart" ] && con_has "$b" 'kill the back-end now'; then
@@ -109,7 +110,7 @@ if [ -z "$thin" ]; then echo "RESULT PASS blk/thin"; else echo "RESULT FAIL blk/
 cat "$tmp/res"
 if grep -q 'RESULT FAIL' "$tmp/res"; then
   for d in "$a" "$b"; do console "$d" | tail -n 12 | sed "s/^/  blk| console $d: /"; done
-  for f in "$tmp/bk-a.log" "$tmp/bk-b.log" "$tmp/bk-b2.log" "$tmp/hvd.log"; do tail -n 12 "$f" | sed "s#^#  blk| $(basename "$f"): #"; done
+  for f in "$tmp/bk-a.log" "$tmp/bk-b.log" "$tmp/bk-b2.log" "$tmp/hvd.log"; do [ -f "$f" ] && tail -n 12 "$f" | sed "s#^#  blk| $(basename "$f"): #"; done
 fi
 grep -h 'refused\|disconnecting\|O_DIRECT' "$tmp/bk-a.log" | sort | uniq -c | head -n 20 | sed 's/^/  blk| bk-a: /'
 

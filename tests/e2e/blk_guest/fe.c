@@ -90,7 +90,12 @@ static void read_facts(void)
 // The keys of ring q, under its queue directory when there are several.
 static void write_ring_keys(unsigned q, unsigned order)
 {
-	const char *pre = fe_nq > 1 ? xs_fmt(FE_DIR "/queue-%u/", q) : FE_DIR "/";
+	char pre[32]; // not an xs_fmt buffer: those are reused after four calls
+
+	if (fe_nq > 1)
+		rt_snprintf(pre, sizeof(pre), FE_DIR "/queue-%u/", q);
+	else
+		rt_snprintf(pre, sizeof(pre), FE_DIR "/");
 	struct lamina_blkif_sring *s = (struct lamina_blkif_sring *)PAGE_AT(FE_RING_GFN + 4 * q);
 
 	rt_memset((void *)s, 0, 4096u << order);
