@@ -58,6 +58,9 @@ static int rw_all(unsigned nq)
 			for (int partial = 0; partial <= partial_ok; partial++)
 				if (!rw_round(q, 8 * (1000 * i + 4000 * q + 500 * partial), segs[i], partial, seed++))
 					return 0;
+				else
+					rt_printf("blk_guest: ring %u: %u segments%s: ok\n", q, segs[i],
+						  partial ? " (partial pages)" : "");
 	return 1;
 }
 
