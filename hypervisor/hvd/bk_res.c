@@ -121,11 +121,13 @@ int bk_bind(struct hvd *h, struct hvd_backend *b, uint32_t port, int fds[2], cha
 {
 	int efd, kick, rc;
 
-	(void)h;
-	if (find_port(b, port) >= 0 || b->nports == BK_PORTS) {
-		snprintf(msg, len, find_port(b, port) >= 0 ? "port %u is bound already"
-			 : "a back-end binds at most %u ports", find_port(b, port) >= 0 ? port : BK_PORTS);
-		return find_port(b, port) >= 0 ? -EEXIST : -ENOSPC;
+	if (find_port(b, port) >= 0) {
+		snprintf(msg, len, "port %u is bound already", port);
+		return -EEXIST;
+	}
+	if (b->nports == BK_PORTS) {
+		snprintf(msg, len, "a back-end binds at most %d ports", BK_PORTS);
+		return -ENOSPC;
 	}
 	if ((rc = hv_bk_evt_bind(b->hd->d, port, &efd))) {
 		snprintf(msg, len, rc == -EINVAL ? "port %u of domain %u is not allocated unbound for "

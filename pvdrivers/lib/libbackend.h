@@ -50,6 +50,11 @@ int lbk_bind(struct lbk *b, uint32_t port, int *doorbell, int *kick);
 // path) or a detach request: 1 event, 0 timeout, -EPIPE lamina-hvd went
 // away, -ECANCELED asked to detach.
 int lbk_wait(struct lbk *b, int timeout_ms, char *path, size_t len);
+// Once set up (attached, mapped, bound), give up every system call the
+// serving loop does not need (sandbox.c: a libseccomp allowlist; the rest
+// fail with EPERM): no opening files or sockets, no exec, no ioctl.
+// Further lbk_map calls still work (mmap is allowed); lbk_connect does not.
+int lbk_sandbox(struct lbk *b);
 // A raw request (tests): text out, the reply into rep (NUL-terminated), descriptors into fds.
 int lbk_raw(struct lbk *b, const char *text, char *rep, size_t len, int *fds, unsigned *nfds);
 

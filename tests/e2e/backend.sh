@@ -67,7 +67,7 @@ backend "$id" probe "$tmp/probe.log"
 within 300 con_has "$id" '^SUCCESS' || why="no SUCCESS from the front-end"
 wait "$bk" || why="${why:-the back-end exited $?}"
 f=$(grep -m1 'FAIL' "$tmp/probe.log") && why="$f"
-[ "$(grep -c 'echo_backend: ok:' "$tmp/probe.log")" -eq 9 ] || why="${why:-not all 8 probes and the back-to-front requests ran}"
+[ "$(grep -c 'echo_backend: ok:' "$tmp/probe.log")" -eq 10 ] || why="${why:-not all 9 probes and the back-to-front requests ran}"
 verdict only-granted "$id" "$why" "$tmp/probe.log"
 
 # 3. kill
@@ -87,7 +87,7 @@ verdict kill "$id" "$why" "$tmp/kill1.log" "$tmp/kill2.log"
 # 4. hostile-control
 id=$(create hostile 1); why=
 backend "$id" hostile "$tmp/hostile.log"; bad=$bk
-within 300 grep -q 'now never answering' "$tmp/hostile.log" || why="the hostile back-end did not get through its cases"
+within 300 grep -qs 'now never answering' "$tmp/hostile.log" || why="the hostile back-end did not get through its cases"
 f=$(grep -m1 'FAIL' "$tmp/hostile.log") && why="$f"
 detach="{\"op\":\"backend-detach\",\"id\":$id,\"type\":\"echo\",\"devid\":0}"
 [ -z "$why" ] && ! $C "$detach" > /dev/null && why="backend-detach was refused"

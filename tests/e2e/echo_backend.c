@@ -11,6 +11,7 @@
 #include <lamina/io/bus.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -265,6 +266,11 @@ int main(int argc, char **argv)
 		probe(data_fd, data);
 	if ((rc = lbk_bind(&b, port, &bell, &kick)))
 		die("bind", rc);
+	if ((rc = lbk_sandbox(&b)))
+		die("sandbox", rc);
+	if (!strcmp(argv[2], "probe"))
+		check(open("/dev/udmabuf", O_RDWR) < 0 && errno == EPERM,
+		      "in the sandbox, opening a file fails with EPERM");
 	if ((rc = lbk_write(&b, lbk_be(&b, "state"), "4")))
 		die("state Connected", rc);
 	printf("echo_backend: connected to domain %u\n", b.domid);

@@ -133,10 +133,17 @@ int hv_store_set_perms(struct hv *hv, const char *path, const char *perms)
 	(void)perms;
 	return node(path, false) < 0 ? -ENOENT : 0;
 }
+hv_store_watch_fn *dbl_watch_fn;
+void *dbl_watch_arg;
+char dbl_watch_token[64];
+
 int hv_store_watch(struct hv *hv, const char *path, const char *token, hv_store_watch_fn *fn,
 		   void *arg)
 {
-	(void)hv; (void)path; (void)token; (void)fn; (void)arg;
+	(void)hv; (void)path;
+	dbl_watch_fn = fn;
+	dbl_watch_arg = arg;
+	snprintf(dbl_watch_token, sizeof(dbl_watch_token), "%s", token);
 	dbl_watches++;
 	return 0;
 }

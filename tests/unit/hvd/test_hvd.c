@@ -471,6 +471,51 @@ START_TEST(backend_release_drops_everything)
 }
 END_TEST
 
+START_TEST(backend_watch_events_reach_their_backend)
+{
+	const char *fe_state = "/local/domain/1/device/echo/0/state";
+	char buf[HVD_MSG_MAX + 1], tok[64];
+	int sv[2];
+	json_object *rep;
+	bool trunc;
+	unsigned nfds;
+	ssize_t n;
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	attach_echo();
+	conn.fd = sv[0];
+	rep = call("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\"}");
+	ck_assert_msg(ok(rep), "%s", field(rep, "message"));
+	json_object_put(rep);
+	refused("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\"}",
+		"EEXIST", "already");
+	ck_assert_ptr_nonnull(h.wq);
+	snprintf(tok, sizeof(tok), "%s", dbl_watch_token);
+	dbl_watch_fn(dbl_watch_arg, fe_state, tok); // as the store's thread does
+	dbl_watch_fn(dbl_watch_arg, fe_state, "bk999.0"); // a back-end that is gone
+	bk_watch_drain(&h);
+	n = hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT);
+	ck_assert_int_gt(n, 0);
+	rep = json_tokener_parse(buf);
+	ck_assert_str_eq(field(rep, "event"), "watch");
+	ck_assert_str_eq(field(rep, "path"), fe_state);
+	ck_assert_str_eq(field(rep, "watch"), fe_state);
+	json_object_put(rep);
+	ck_assert_int_eq(hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT), -EAGAIN);
+	rep = call("{\"op\":\"store-watch\",\"path\":\"/local/domain/1/device/echo/0/state\",\"on\":false}");
+	ck_assert(ok(rep));
+	json_object_put(rep);
+	dbl_watch_fn(dbl_watch_arg, fe_state, tok); // late: its watch is gone
+	bk_watch_drain(&h);
+	ck_assert_int_eq(hvd_recv(sv[1], buf, HVD_MSG_MAX, NULL, &nfds, &trunc, MSG_DONTWAIT), -EAGAIN);
+	ck_assert_int_eq(dbl_watches, 0);
+	bk_watchq_free(&h);
+	close(sv[0]);
+	close(sv[1]);
+	conn.fd = -1;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create(SUITE_NAME);
@@ -491,6 +536,7 @@ int main(void)
 	tcase_add_test(tc, backend_attach_sets_up_the_store);
 	tcase_add_test(tc, backend_map_refuses_what_was_not_granted);
 	tcase_add_test(tc, backend_release_drops_everything);
+	tcase_add_test(tc, backend_watch_events_reach_their_backend);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
