@@ -197,9 +197,9 @@ void test_main(void)
 		rt_fail("no connection to the back-end");
 	rt_printf("blk_guest: connected: %lu units, sector size %lu, %lu indirect segments\n",
 		  (unsigned long)fe_be.sectors, fe_be.ss, fe_be.max_ind);
-	case_rw();
-	if (rt_arg_num("thin", 0))
+	if (rt_arg_num("thin", 0)) // first, so the host sees only these 10 MiB allocated
 		case_thin();
+	case_rw();
 	if (rt_arg_num("restart", 0))
 		case_restart();
 	if (rt_arg_num("hostile", 0))
