@@ -8,7 +8,7 @@ MANDIR := $(PREFIX)/share/man
 DATADIR := $(PREFIX)/share/lamina
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
-COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
+COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
 .PHONY: all deps run check bench clean guest install kernel shell

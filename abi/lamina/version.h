@@ -22,7 +22,9 @@
  * clock record is kept for its own TSC and `LAMINA_PVCLOCK_TSC_STABLE` may
  * be clear (shared_info.h); 1.3, only domain 0 may change a store node's
  * owner (store.h); 1.4, `LAMINA_FEAT_GUEST_IPI` and
- * `LAMINA_FEAT_TSC_DEADLINE` (below).
+ * `LAMINA_FEAT_TSC_DEADLINE` (below), and the block protocol's WRITE_FUA,
+ * WRITE_ZEROES and INDIRECT ops, multi-page rings and multi-queue keys
+ * (io/blkif.h).
  */
 #define LAMINA_ABI_MAJOR 1u
 #define LAMINA_ABI_MINOR 4u  /* 1.4: guest-raised IPI events, hlt idle, TSC-deadline timer */

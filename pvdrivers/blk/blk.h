@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+// blk.h: lamina-blkback's state: the disk, its rings (queues), the requests in flight, and the functions of its parts.
+//
+// One process serves one disk and is single-threaded: every field below
+// is owned by the main loop. Shared memory (rings, granted pages) is read
+// only through private copies (blk_io.c), never validated in place.
+#ifndef BLK_H
+#define BLK_H
+
+#include "blk_check.h"
+#include "libbackend.h"
+
+#include <lamina/io/bus.h>
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define BLK_MAP_CHUNK 64u // refs per lbk_map (lamina-hvd's limit)
+#define BLK_MAX_MAPS ((BLK_MAX_SEGS + BLK_MAP_CHUNK - 1) / BLK_MAP_CHUNK)
+#define BLK_TAKE_BUDGET 64u // requests taken per ring per turn
+#define BLK_REAP_BUDGET 256u // completions reaped per turn
+
+struct blk_map { // one udmabuf over granted pages
+	uint32_t handle;
+	void *mem;
+	unsigned pages;
+};
+
+struct blk_slot { // a request in flight
+	bool busy;
+	struct blk_queue *q;
+	struct blk_plan plan;
+	unsigned nmap;
+	struct blk_map map[BLK_MAX_MAPS];
+	void *bounce; // aligned private buffer for O_DIRECT (len bytes)
+	struct iovec iov[BLK_MAX_SEGS]; // the segments in the mapped pages
+	bool buffered; // retried (or issued) on the buffered descriptor
+};
+
+struct blk_queue { // one ring and its event channel
+	struct lamina_blkif_back ring;
+	struct blk_map rmap; // the ring pages
+	int bell, kick; // doorbell (guest -> us), kick (us -> guest); -1 if unbound
+	uint32_t port;
+	struct blk_slot *slots;
+	unsigned nslots, busy;
+	bool push; // responses written and not yet pushed
+};
+
+struct blk_dev {
+	struct lbk b;
+	struct blk_disk disk;
+	const char *path;
+	int fd_direct, fd_buf; // fd_direct is -1 where O_DIRECT was refused
+	struct io_uring uring;
+	int uring_efd; // readable when completions wait
+	unsigned nq, order;
+	struct blk_queue q[LAMINA_BLKIF_MAX_QUEUES];
+	unsigned inflight; // requests submitted to io_uring, all queues
+	bool corrupt; // a ring went bad: stop reading it, answer nothing more
+	bool verbose;
+};
+
+// blk_conn.c: the store handshake.
+int blk_publish(struct blk_dev *d); // facts, then state InitWait
+int blk_connect(struct blk_dev *d); // read the front's keys, map rings, bind; 0 or -errno (error key written)
+void blk_disconnect(struct blk_dev *d); // unmap and unbind everything (no I/O may be in flight)
+int blk_map_pages(struct blk_dev *d, const uint32_t *refs, unsigned n, struct blk_map *m);
+void blk_unmap_pages(struct blk_dev *d, struct blk_map *m);
+void blk_fail(struct blk_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+// blk_io.c: requests.
+int blk_take(struct blk_dev *d); // take requests from every ring; >0 if a budget ran out
+int blk_reap(struct blk_dev *d, bool wait); // finish completed I/O; count, or -errno
+void blk_flush_responses(struct blk_dev *d); // push responses and kick where needed
+void blk_drain(struct blk_dev *d); // wait for every request in flight (teardown)
+#endif
