@@ -1,10 +1,10 @@
 # SPDX-License-Identifier: MIT
-# Lamina top-level build: make, make run, make check, make bench, make deps.
+# Lamina top-level build: make, make run, make check, make bench, make fuzz, make deps.
 O := $(CURDIR)/build
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench clean guest
+.PHONY: all deps run check bench fuzz clean guest
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -25,6 +25,10 @@ check: deps
 
 bench: all
 	@tools/bench
+
+# The long fuzz campaign: FUZZ_SECONDS (3600) per harness (tests/fuzz/README.md).
+fuzz: deps
+	@$(MAKE) --no-print-directory -C tests/fuzz O=$(O) fuzz
 
 clean:
 	rm -rf $(O)
