@@ -18,11 +18,13 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
  * Two domains (1 with two vCPUs, 2 with one), each with 2 MiB of real
  * memfd RAM, shared_info, event channel, grant and console state, made by
  * the real init functions. Input: records. A record whose first byte has
- * bit 7 set writes guest memory of domain 1: [0x80|hi][lo][len] then len
- * bytes at SCRATCH + (hi << 8 | lo). Any other first byte is a hypercall:
+ * bit 7 set writes memory a guest can write: [0x80 | where << 5 | hi][lo]
+ * [len] then len bytes at offset hi << 8 | lo of: where 0, 1: SCRATCH in
+ * domain 1's, 2's RAM; 2, 3: grant frame 0 of domain 1, 2 (its grant
+ * entries; offset mod 4096). Any other first byte is a hypercall:
  * [nr | vcpu << 4 | 0x40 to call as domain 2][5 arguments], each argument
  * a tag byte and its bytes: tag % 4 = 0: one byte; 1: a pointer
- * SCRATCH + u16 * 8; 2: eight raw bytes; 3: a small negative number (one
+ * SCRATCH + u16 % 8192; 2: eight raw bytes; 3: a small negative number (one
  * byte, sign-extended).
  * Checked besides ASan/UBSan (leaks included, at teardown): each result
  * fits the 32 bits the guest sees (seen by the domain's trace hook) and
@@ -134,7 +136,7 @@ static uint64_t arg(void)
 
 	switch (tag % 4) {
 	case 0: return take(1);
-	case 1: return SCRATCH + take(2) * 8;
+	case 1: return SCRATCH + take(2) % 0x2000;
 	case 2: return take(8);
 	default: return (uint64_t)(int64_t)(int8_t)take(1);
 	}
@@ -157,18 +159,33 @@ static bool documented(int64_t e)
 	return false;
 }
 
+/* A memory-write record (see the top). */
+static void guest_write(uint8_t op, struct domain *d1, struct domain *d2)
+{
+	struct domain *d = op & 0x20 ? d2 : d1;
+	uint32_t off = (uint32_t)(op & 0x1f) << 8 | (uint32_t)take(1);
+	uint32_t n = (uint32_t)take(1);
+	uint8_t *to = d->ram + SCRATCH;
+
+	n = n < left ? n : (uint32_t)left;
+	if (op & 0x40) {
+		to = grant_frame(d, 0);
+		off %= HV_PAGE;
+		n = n < HV_PAGE - off ? n : (uint32_t)(HV_PAGE - off);
+	}
+	if (to)
+		memcpy(to + off, in, n);
+	in += n;
+	left -= n;
+}
+
 /* One record: a memory write or a hypercall. */
 static void record(struct domain *d1, struct domain *d2)
 {
 	uint8_t op = (uint8_t)take(1);
 
 	if (op & 0x80) {
-		uint32_t off = (uint32_t)(op & 0x7f) << 8 | (uint32_t)take(1);
-		uint32_t n = (uint32_t)take(1);
-		n = n < left ? n : (uint32_t)left;
-		memcpy(d1->ram + SCRATCH + off, in, n);
-		in += n;
-		left -= n;
+		guest_write(op, d1, d2);
 		return;
 	}
 	struct domain *d = op & 0x40 ? d2 : d1;
