@@ -8,11 +8,21 @@
 #include "gmem.h"
 #include "mem.h"
 
-/* ---- a virtual clock: every read moves it 1 us, waits jump to their end ---- */
+/* ---- a virtual clock: every read moves it 1 us, short waits jump to their end ---- */
 
-int64_t fake_now = 1000000;
+#define FAKE_BOOT_NS 1000000ll
+#define FAKE_LONG_WAIT (10ll * 1000000000)   /* a longer wait is ended by "another thread" */
+
+int64_t fake_now;
 unsigned fake_upcalls, fake_shutdowns;
-static bool wake_once;   /* a wait without limit ended (as if another thread woke it) */
+static bool wake_once;   /* a wait ended early (as if another thread woke it) */
+
+void fake_reset(void)
+{
+	fake_now = FAKE_BOOT_NS;
+	fake_upcalls = fake_shutdowns = 0;
+	wake_once = false;
+}
 
 int64_t dom_time_ns(struct domain *d) { return fake_now += 1000; }
 void clock_wallclock(struct domain *d) {}
@@ -30,11 +40,12 @@ bool timer_fire_due(struct vcpu *v)
 	return true;
 }
 
+/* The clock stays far from overflow: it only ever moves FAKE_LONG_WAIT at once. */
 void timer_wait(struct domain *d, int64_t until)
 {
-	if (until > fake_now)
+	if (until > fake_now && until - fake_now <= FAKE_LONG_WAIT)
 		fake_now = until;
-	else if (!until)
+	else
 		wake_once = true;
 }
 

@@ -7,4 +7,5 @@
 extern int64_t fake_now;           /* the virtual PV clock, ns */
 extern unsigned fake_upcalls;      /* vcpu_upcall() calls */
 extern unsigned fake_shutdowns;    /* dom_shutdown() calls */
+void fake_reset(void);             /* before each input: the clock at boot, counts 0 */
 #endif

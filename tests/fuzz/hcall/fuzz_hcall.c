@@ -207,6 +207,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct hv *hv = calloc(1, sizeof(*hv));
 
 	must(hv != NULL, "out of memory", 0, 0);
+	fake_reset();
 	pthread_mutex_init(&hv->lock, NULL);
 	struct domain *d1 = dom_new(hv, 1, 2), *d2 = dom_new(hv, 2, 1);
 	must(hcall_page_install(d1, HV_PAGE) == 0 && hcall_page_install(d1, HV_PAGE + 8) < 0 &&
