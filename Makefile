@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Lamina top-level build: make, make run, make check, make bench, make deps, make install.
+# Lamina top-level build: make, make run, make check, make bench, make fuzz, make deps, make install.
 O := $(CURDIR)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -11,7 +11,7 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench clean guest install kernel shell
+.PHONY: all deps run check bench fuzz clean guest install kernel shell
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -63,6 +63,10 @@ install:
 	sed 's|@BINDIR@|$(BINDIR)|g' toolstack/dist/laminad.service.in > $(DESTDIR)$(UNITDIR)/laminad.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/laminad.service
 	install -m 644 toolstack/dist/lamina.bash $(DESTDIR)$(COMPDIR)/lamina
+
+# The long fuzz campaign: FUZZ_SECONDS (3600) per harness (tests/fuzz/README.md).
+fuzz: deps
+	@$(MAKE) --no-print-directory -C tests/fuzz O=$(O) fuzz
 
 clean:
 	rm -rf $(O)

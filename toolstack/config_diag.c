@@ -175,12 +175,21 @@ static int refuse_dtd(struct cfg_ctx *c)
 	return c->err->count ? -1 : 0;
 }
 
+/* Only blanks in src[0, srclen)? The buffer need not be NUL-terminated. */
+static bool all_blank(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", s[i]) || !s[i])
+			return false;
+	return true;
+}
+
 int cfg_parse_xml(struct cfg_ctx *c)
 {
 	int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
 		   XML_PARSE_BIG_LINES | XML_PARSE_NOBLANKS;
 
-	if (c->srclen == strspn(c->src, " \t\r\n") && !memchr(c->src, 0, c->srclen)) {
+	if (all_blank(c->src, c->srclen)) {
 		cerr_add(c->err, c->label, 0, 0, "the document is empty");
 		return -1;
 	}

@@ -256,6 +256,25 @@ START_TEST(initrd_too_big)
 }
 END_TEST
 
+// The loader reads only buf[0, len): a blank prefix of a longer buffer is an
+// empty document, and a lone malloc'd blank is not read past (ASan run).
+START_TEST(mem_blank_unterminated)
+{
+	static const char doc[] = "  <domain/>";
+	char *one = malloc(1);
+	struct dom_config cfg;
+	struct config_err err;
+
+	ck_assert_int_eq(config_load_mem(doc, 1, "<request>", &env, &cfg, &err), -1);
+	ck_assert_str_eq(err.msg, "<request>: the document is empty");
+	ck_assert_ptr_nonnull(one);
+	one[0] = ' ';
+	ck_assert_int_eq(config_load_mem(one, 1, "<request>", &env, &cfg, &err), -1);
+	ck_assert_str_eq(err.msg, "<request>: the document is empty");
+	free(one);
+}
+END_TEST
+
 START_TEST(meminfo_unreadable)
 {
 	const struct config_env e = { .meminfo_path = D "no-meminfo" };
@@ -342,6 +361,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, good_full);
 	tcase_add_test(tc, xml_round_trip);
 	tcase_add_test(tc, mem_relative_path);
+	tcase_add_test(tc, mem_blank_unterminated);
 	tcase_add_test(tc, meminfo_unreadable);
 	tcase_add_test(tc, libvirt_memory_any_order);
 	tcase_add_test(tc, old_max_memory);
