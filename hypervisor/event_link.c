@@ -7,7 +7,7 @@
 #include <lamina/shared_info.h>
 #include "event.h"
 #include "evtchn.h"
-#include "hcall.h"
+#include "hv_ports.h"
 #include "hv_int.h"
 #include "kvm.h"
 
