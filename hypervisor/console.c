@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// console.c: per-domain console: output to the log and an attached fd, input queued for the guest, the exit-stats marker hook.
+// console.c: per-domain console: output to the log and an attached fd, input queued for the guest.
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,24 +142,4 @@ void console_free(struct domain *d)
 	pthread_mutex_unlock(&d->con->lock);
 	free(d->con);
 	d->con = NULL;
-}
-
-/* hv.h. The console's lock is held (tell_line), so the line follows the marker
- * on console_fd and in the log, with no other output between. */
-void hv_exits_on_marker(void *ctx, struct domain *d, const char *line, size_t len)
-{
-	const char *marker = ctx;
-	struct hv_dom_stats s;
-	char buf[640];
-
-	if (len != strlen(marker) || memcmp(line, marker, len) || hv_stats(d, &s))
-		return;
-	int n = snprintf(buf, sizeof(buf), "@HVSTATS dom=%d t_ns=%lld ", hv_dom_id(d),
-			 (long long)hv_now_ns());
-	n += hv_exits_format(buf + n, sizeof(buf) - (size_t)n - 1, s.user_exits, 0);
-	if (n > (int)sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;   /* cannot happen: 10 counters of 20 digits */
-	buf[n++] = '\n';
-	write_all(d->con->out_fd, buf, (size_t)n);
-	write_all(d->log_fd, buf, (size_t)n);
 }
