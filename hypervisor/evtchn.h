@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// evtchn.h: event channel internals: the pure per-domain port table (evtchn.c) and the locked operations on it (event.c).
+// evtchn.h: event channel internals: the pure per-domain port table (evtchn.c) and the locked operations on it (event.c, event_link.c).
 #ifndef HV_EVTCHN_H
 #define HV_EVTCHN_H
 #include <pthread.h>
@@ -12,7 +12,7 @@ struct hv;
 
 /*
  * Locks, outermost first:
- * 1. the instance's link lock (event.c): held by every operation that
+ * 1. the instance's link lock (event_link.c): held by every operation that
  *    links or unlinks two tables, frees a table, or reaches a table of
  *    another domain by id, so a table reached through a link or the
  *    registry cannot be freed while it is in use;
@@ -80,9 +80,16 @@ uint32_t evtchn_virq_port(struct evtchn_table *t, uint32_t vcpu, uint32_t virq);
 int evtchn_close(struct evtchn_table *t, uint32_t p);
 void evtchn_status(struct evtchn_table *t, uint32_t p, struct lamina_evtchn_status *st);
 
-/* Locked operations with delivery (event.c), called by hc_evtchn.c with
- * the caller's domain and arguments already decoded (LAMINA_DOMID_SELF
- * replaced by the caller's id). Each returns a port or 0, or -LAMINA_E*. */
+/* Delivery shared by event.c (which defines them) and event_link.c. */
+/* Make port p of t pending: a guest port (bits, selector, upcall), or a host
+ * port's eventfd. The caller holds t->lock or the lock of a port linked to p. */
+void evt_notify_end(struct evtchn_table *t, uint32_t p);
+/* A port just allocated or closed: masked and not pending. t->lock held. */
+void evt_bits_reset(struct evtchn_table *t, uint32_t p);
+
+/* Locked operations with delivery (send, unmask: event.c; the rest:
+ * event_link.c), called by hc_evtchn.c with the caller's domain and
+ * arguments already decoded (LAMINA_DOMID_SELF replaced by the caller's id). Each returns a port or 0, or -LAMINA_E*. */
 int evt_op_alloc_unbound(struct domain *c, unsigned dom, unsigned rdom);
 int evt_op_bind_interdomain(struct domain *c, unsigned rdom, uint32_t rport);
 int evt_op_bind_virq(struct domain *c, uint32_t virq, uint32_t vcpu);
@@ -106,6 +113,7 @@ int evt_op_reset(struct domain *c, unsigned dom);
  * If the guest closes its end (or is destroyed) the host port stays open,
  * unbound and allocated for the guest, which may reconnect to it with
  * BIND_INTERDOMAIN; host code still calls evt_host_close() to free it.
+ * (evt_host_notify: event.c; the rest: event_link.c.)
  */
 /* New connected pair: a host port and a guest port (masked, not pending,
  * delivered to vCPU 0). 0 or -LAMINA_ENOSPC / -LAMINA_ENOMEM / -LAMINA_ESRCH. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// hc_evtchn.c: the event_channel_op and event_send hypercalls: copy arguments in, check them, act (event.c), copy results out.
+// hc_evtchn.c: the event_channel_op and event_send hypercalls: copy arguments in, check them, act (event.c, event_link.c), copy results out.
 #include <lamina/errno.h>
 #include <lamina/event_channel.h>
 #include "evtchn.h"

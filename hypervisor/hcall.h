@@ -3,9 +3,7 @@
 #ifndef HV_HCALL_H
 #define HV_HCALL_H
 #include "dom.h"
-
-#define HC_PORT       0x5c   /* hypercall transport: in $HC_PORT, %eax */
-#define HC_DOORBELL   0x5d   /* event_send fast path: out %eax (port), $HC_DOORBELL */
+#include "hv_ports.h"
 
 /* a[0..4] are rdi, rsi, rdx, r10, r8. Returns >= 0 or -LAMINA_E*. */
 typedef int64_t (*hc_fn)(struct vcpu *v, const uint64_t a[5]);

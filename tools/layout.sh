@@ -25,7 +25,7 @@
 #  - docs/architecture.md: drops the note that the folders are to come.
 set -euo pipefail
 
-DIRS="core hcall event grant store time boot console"
+DIRS="core domain hcall event grant store time boot console"
 
 # The folder of a file directly in hypervisor/; "." keeps it there, "" is unknown.
 folder_of() {
@@ -38,7 +38,11 @@ folder_of() {
 	clock.[ch] | timer.[ch]) echo time ;;
 	boot.[ch] | boot_*.[ch]) echo boot ;;
 	console.[ch] | pvconsole.[ch] | console_*.[ch]) echo console ;;
-	dom.[ch] | dom_*.[ch] | vcpu.[ch] | vcpu_*.[ch] | kvm.[ch] | mem.[ch] | physmap.[ch] | \
+	# domain/: the life cycle (create, run vCPUs, destroy) and the hv.h API on
+	# it; it may include every folder. core/: the structs and the helpers every
+	# file uses; it includes no other folder.
+	dom.c | vcpu.c | hv_api.c | hv_backend.c) echo domain ;;
+	dom.h | dom_*.[ch] | vcpu.h | vcpu_*.[ch] | kvm.[ch] | mem.[ch] | physmap.[ch] | \
 		gmem.[ch] | exits.[ch] | hv.h | hv_int.h | hv_*.[ch] | runstate.[ch]) echo core ;;
 	*) echo "" ;;
 	esac

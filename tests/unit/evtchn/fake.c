@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// fake.c: test doubles for what event.c and hc_evtchn.c call outside themselves (upcalls, guest memory, KVM), and fake domains.
+// fake.c: test doubles for what event.c, event_link.c and hc_evtchn.c call outside themselves (upcalls, guest memory, KVM), and fake domains.
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #endif
 
 TCase *tc_table(void);      /* evtchn.c: the pure port table */
-TCase *tc_hcall(void);      /* hc_evtchn.c + event.c: every sub-op and documented error */
+TCase *tc_hcall(void);      /* hc_evtchn.c + event*.c: every sub-op and documented error */
 TCase *tc_delivery(void);   /* event.c: pending/mask/selector/upcall */
-TCase *tc_host(void);       /* event.c: domain 0 ends, doorbell ioeventfd, teardown */
+TCase *tc_host(void);       /* event_link.c: domain 0 ends, doorbell ioeventfd, teardown */
 #endif
