@@ -7,11 +7,11 @@ O ?= $(TOP)/build
 B := $(O)/tests/unit/$(NAME)
 CSTD ?= gnu11
 OPT ?= -O1
-CFLAGS := -std=$(CSTD) -Wall -Wextra -Werror -g $(OPT) -pthread -I$(TOP)/abi -I$(TOP)/hypervisor \
+CFLAGS := -std=$(CSTD) -Wall -Wextra -Werror -g $(OPT) -pthread -I$(TOP)/abi -I$(TOP)/hypervisor/core -I$(TOP)/hypervisor/domain -I$(TOP)/hypervisor/hcall -I$(TOP)/hypervisor/event -I$(TOP)/hypervisor/grant -I$(TOP)/hypervisor/store -I$(TOP)/hypervisor/time -I$(TOP)/hypervisor/boot -I$(TOP)/hypervisor/console \
 	-I$(SRC) $(shell pkg-config --cflags check)
 LIBS := $(shell pkg-config --libs check) -pthread
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-DEPS := $(SRCS) $(wildcard $(SRC)/*.h $(SRC)/../*.h $(TOP)/hypervisor/*.h $(TOP)/abi/lamina/*.h \
+DEPS := $(SRCS) $(wildcard $(SRC)/*.h $(SRC)/../*.h $(TOP)/hypervisor/*/*.h $(TOP)/abi/lamina/*.h \
 	$(TOP)/abi/lamina/io/*.h)
 
 .PHONY: all check-unit clean
