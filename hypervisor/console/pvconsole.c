@@ -73,17 +73,30 @@ static void ring_dead(struct domain *d, struct pvcon_state *st, const char *what
 		d->id, what);
 }
 
-/* Copy all pending output out; true if the guest may wait for room. */
-static bool pump_output(struct domain *d, struct pvcon_state *st)
+/* Output bytes one service round takes at most: a guest that keeps
+ * writing cannot hold its console thread (input, and the stop request of
+ * pvconsole_free(), get a turn between rounds). */
+#define OUT_BUDGET (4 * OUT_BYTES)
+
+/* Copy pending output out, up to OUT_BUDGET bytes; *more: some may be
+ * left. True if the guest may wait for room. */
+static bool pump_output(struct domain *d, struct pvcon_state *st, bool *more)
 {
 	struct lamina_console_ring *r = d->console_page;
 	char buf[OUT_BYTES];
 	bool full, any_full = false;
+	size_t done = 0;
 	int n;
 
+	*more = false;
 	while ((n = pvcon_take_output(r, &st->out_cons, buf, sizeof(buf), &full)) > 0) {
 		console_output(d, buf, (size_t)n);
 		any_full |= full;
+		done += (size_t)n;
+		if (done >= OUT_BUDGET) {
+			*more = true;
+			break;
+		}
 	}
 	if (n < 0)
 		ring_dead(d, st, "out_prod");
@@ -107,16 +120,17 @@ static bool pump_input(struct domain *d, struct pvcon_state *st)
 	return n > 0;
 }
 
-void pvcon_service(struct domain *d, struct pvcon_state *st, bool input)
+bool pvcon_service(struct domain *d, struct pvcon_state *st, bool input)
 {
-	bool notify = false;
+	bool notify = false, more = false;
 
 	if (!st->dead)
-		notify |= pump_output(d, st);
+		notify |= pump_output(d, st, &more);
 	if (!st->dead && input)
 		notify |= pump_input(d, st);
 	if (notify && !st->dead)
 		evt_host_notify(d, st->port);
+	return more && !st->dead;
 }
 
 /* ---- the per-domain back-end ---- */
@@ -160,13 +174,15 @@ static void *pvcon_main(void *arg)
 	struct pvcon *pc = arg;
 	struct pollfd p[2] = { { .fd = pc->efd, .events = POLLIN }, { .fd = pc->kick, .events = POLLIN } };
 
+	bool more = false;   /* the last round left output: do not wait for an event */
+
 	while (!__atomic_load_n(&pc->stop, __ATOMIC_ACQUIRE)) {
-		if (poll(p, 2, -1) < 0)
+		if (poll(p, 2, more ? 0 : -1) < 0)
 			continue;   /* EINTR */
 		drain(pc->efd);
 		drain(pc->kick);
 		if (!__atomic_load_n(&pc->stop, __ATOMIC_ACQUIRE))
-			pvcon_service(pc->d, &pc->st, ring_mapped(pc->d));
+			more = pvcon_service(pc->d, &pc->st, ring_mapped(pc->d));
 	}
 	return NULL;
 }

@@ -45,6 +45,8 @@ int pvcon_take_output(struct lamina_console_ring *r, uint32_t *cons, char *buf, 
 int pvcon_input_room(struct lamina_console_ring *r, uint32_t prod);
 /* Append n bytes (at most the room) to the input ring and publish them. */
 void pvcon_put_input(struct lamina_console_ring *r, uint32_t *prod, const char *buf, uint32_t n);
-/* One service round for d's ring d->console_page (input too if input). */
-void pvcon_service(struct domain *d, struct pvcon_state *st, bool input);
+/* One service round for d's ring d->console_page (input too if input):
+ * at most 4 rings' worth of output. True if output may be left, so the
+ * caller should run another round without waiting for an event. */
+bool pvcon_service(struct domain *d, struct pvcon_state *st, bool input);
 #endif

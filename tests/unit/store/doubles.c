@@ -24,7 +24,10 @@ void dbl_reset(void)
 	dbl_notified = dbl_logged = 0;
 	dbl_notified_port = 0;
 	dbl_log[0] = 0;
+	dbl_on_output = NULL;
 }
+
+void (*dbl_on_output)(void);
 
 void console_output(struct domain *d, const char *buf, size_t len)
 {
@@ -35,6 +38,8 @@ void console_output(struct domain *d, const char *buf, size_t len)
 		len = sizeof(dbl_out) - at;
 	memcpy(dbl_out + at, buf, len);
 	__atomic_store_n(&dbl_out_len, at + len, __ATOMIC_RELEASE);   /* pvconsole's thread */
+	if (dbl_on_output)
+		dbl_on_output();
 }
 
 size_t console_input_take(struct domain *d, char *buf, size_t max)

@@ -145,6 +145,28 @@ START_TEST(service_round)
 }
 END_TEST
 
+/* A guest that keeps writing: each copy out finds the ring refilled. */
+static void refill(void)
+{
+	static char more[OB];
+
+	memset(more, 'r', sizeof(more));
+	gwrite(more, OB - (ring.out_prod - ring.out_cons));
+}
+
+START_TEST(service_budget)
+{
+	dbl_on_output = refill;
+	refill();
+	ck_assert(pvcon_service(&dom, &st, false));      /* a round ends; output is left */
+	ck_assert_uint_eq(dbl_out_len, 4 * OB);
+	dbl_on_output = NULL;                             /* the guest stops writing */
+	ck_assert(!pvcon_service(&dom, &st, false));
+	ck_assert_uint_eq(dbl_out_len, 5 * OB);
+	ck_assert_uint_eq(ring.out_cons, ring.out_prod);
+}
+END_TEST
+
 START_TEST(service_corrupt)
 {
 	ring.out_prod = 5000;
@@ -223,6 +245,7 @@ Suite *pvcon_suite(void)
 	tcase_add_test(tc, out_corrupt);
 	tcase_add_test(tc, in_steps);
 	tcase_add_test(tc, service_round);
+	tcase_add_test(tc, service_budget);
 	tcase_add_test(tc, service_corrupt);
 	tcase_add_test(tc, thread_glue);
 	suite_add_tcase(s, tc);
