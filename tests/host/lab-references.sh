@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# lab-references.sh: every file, symbol and link docs/lab/*.md cites still exists; a self-test proves a broken reference fails.
+#
+# The markup (docs/lab/README.md, "How the lab cites the code"): in prose,
+# outside fenced code blocks, a backticked span is checked when it is
+#   `path/to/file.c`          a path under a top-level directory of the tree
+#                             (or README.md, Makefile): it must exist (a
+#                             glob must match; a span with <...> is a pattern)
+#   `path/to/file.c:name`     the file exists and `name` occurs in it as a word
+#   `name()`                  a function: `name` occurs as a word in the sources
+#   `LAMINA_NAME`, `struct lamina_name`
+#                             an ABI name: it occurs in the sources
+# A span followed by " (new)" names something the student will write, and a
+# Markdown link to a relative path must reach an existing file.
+# usage: lab-references.sh [--check FILE...]   (no arguments: the lab, then the self-test)
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+SRC_DIRS="abi hypervisor pvdrivers tests tools toolstack guest-patches examples"
+
+# "LINE<TAB>SPAN<TAB>NEW" for every inline code span outside fences; NEW is 1
+# when " (new)" follows the span.
+spans() { # FILE
+  awk '/^[ \t]*(```|~~~)/ { fence = !fence; next }
+       fence { next }
+       { s = $0
+         while ((i = index(s, "``")) > 0) { # ``...``: a literal example, never a reference
+           j = index(substr(s, i + 2), "``")
+           s = substr(s, 1, i - 1) (j ? substr(s, i + j + 3) : "") }
+         while (match(s, /`[^`]+`/)) {
+           span = substr(s, RSTART + 1, RLENGTH - 2)
+           rest = substr(s, RSTART + RLENGTH)
+           printf "%d\t%s\t%d\n", NR, span, (rest ~ /^ \(new\)/)
+           s = rest } }' "$1"
+}
+
+# "LINE<TAB>TARGET" for every relative Markdown link outside fences.
+links() { # FILE
+  awk '/^[ \t]*(```|~~~)/ { fence = !fence; next }
+       fence { next }
+       { s = $0
+         while (match(s, /\]\([^) ]+\)/)) {
+           t = substr(s, RSTART + 2, RLENGTH - 3); s = substr(s, RSTART + RLENGTH)
+           if (t !~ /^(https?:|mailto:|#)/) { sub(/#.*/, "", t); printf "%d\t%s\n", NR, t } } }' "$1"
+}
+
+in_sources() { # WORD: occurs as a word somewhere in the sources (not in docs/)
+  (cd "$top" && grep -rqw --exclude-dir=.git --exclude=lab-references.sh -e "$1" $SRC_DIRS Makefile README.md 2> /dev/null)
+}
+
+is_tree_path() { # SPAN: looks like a path inside the tree
+  case "$1" in
+    README.md|Makefile) return 0 ;;
+    */*) [ -d "$top/${1%%/*}" ] && case " $SRC_DIRS docs " in *" ${1%%/*} "*) return 0 ;; esac ;;
+  esac
+  return 1
+}
+
+path_exists() { # PATH (may be a glob)
+  compgen -G "$top/$1" > /dev/null || [ -e "$top/$1" ]
+}
+
+# Check one span; print "why" and return 1 if it is a broken reference.
+check_span() { # SPAN
+  local s=$1 f n
+  case "$s" in *' '*)
+    case "$s" in "struct lamina_"*) n=${s#struct }; in_sources "$n" || { echo "struct $n is in no source file"; return 1; } ;; esac
+    return 0 ;;
+  esac
+  s=${s#-} # -LAMINA_EFAULT
+  case "$s" in *'<'*|*'>'*) return 0 ;; esac
+  if [[ "$s" == *:* ]] && is_tree_path "${s%%:*}"; then
+    f=${s%%:*} n=${s#*:}; n=${n%()}
+    [ -f "$top/$f" ] || { echo "file $f does not exist"; return 1; }
+    grep -qw -e "$n" "$top/$f" || { echo "$n does not occur in $f"; return 1; }
+    return 0
+  fi
+  if is_tree_path "$s"; then
+    path_exists "$s" || { echo "path $s does not exist"; return 1; }
+    return 0
+  fi
+  if [[ "$s" =~ ^[A-Za-z_][A-Za-z0-9_]*\(\)$ ]]; then
+    n=${s%()}
+    in_sources "$n" || { echo "function $n() is in no source file"; return 1; }
+    return 0
+  fi
+  if [[ "$s" =~ ^LAMINA_[A-Z0-9_]+$ ]]; then
+    in_sources "$s" || { echo "$s is in no source file"; return 1; }
+  fi
+  return 0
+}
+
+# Check files; print one line per broken reference; status 1 if any.
+check_files() { # FILE...
+  local file line span new why target bad=0
+  for file in "$@"; do
+    while IFS=$'\t' read -r line span new; do
+      [ "$new" = 1 ] && continue
+      why=$(check_span "$span") || { echo "${file#"$top"/}:$line: \`$span\`: $why"; bad=1; }
+    done < <(spans "$file")
+    while IFS=$'\t' read -r line target; do
+      [ -e "$(dirname "$file")/$target" ] || { echo "${file#"$top"/}:$line: link $target: no such file"; bad=1; }
+    done < <(links "$file")
+  done
+  return $bad
+}
+
+# The self-test: a document with one good reference of each kind passes, and
+# one with a broken reference of each kind fails, naming every one of them.
+self_test() {
+  local d out
+  d=$(mktemp -d /tmp/lab-refs-test.XXXXXX) || { echo "cannot make a temporary directory"; return 1; }
+  cat > "$d/good.md" <<'EOF'
+The table is in `hypervisor/hcall/hcall.c`, as `hypervisor/hcall/hcall.c:hc_table`,
+dispatched by `hcall_dispatch()` for `LAMINA_HC_null` with a `struct lamina_evtchn_alloc_unbound`;
+tests are `tests/host/*.sh` and `tests/guests/<name>/`. You write `hc_frobnicate()` (new).
+Run `make check` and see [this page](good.md#top).
+```
+`no/such/file.c` inside a fence is not a reference
+```
+EOF
+  cat > "$d/bad.md" <<'EOF'
+See `hypervisor/hcall/no_such_file.c` and `hypervisor/hcall/hcall.c:no_such_symbol()`,
+then `no_such_function_anywhere()`, `LAMINA_HC_no_such_call`, `tests/host/*.nosuch`
+and [a link](no-such-page.md).
+EOF
+  out=$(check_files "$d/good.md")
+  if [ $? -ne 0 ]; then echo "a document with only good references failed: $out"; rm -rf "$d"; return 1; fi
+  out=$(check_files "$d/bad.md")
+  if [ $? -eq 0 ]; then echo "a document with broken references passed"; rm -rf "$d"; return 1; fi
+  for want in no_such_file.c no_such_symbol no_such_function_anywhere LAMINA_HC_no_such_call \
+              '*.nosuch' no-such-page.md; do
+    grep -qF -- "$want" <<< "$out" || { echo "the broken reference $want was not named: $out"; rm -rf "$d"; return 1; }
+  done
+  rm -rf "$d"
+  return 0
+}
+
+if [ "${1:-}" = --check ]; then
+  shift
+  check_files "$@"
+  exit
+fi
+
+name=docs/lab-references
+docs=("$top"/docs/lab/*.md)
+if [ ! -e "${docs[0]}" ]; then echo "RESULT FAIL $name: no docs/lab/*.md"; exit 0; fi
+if ! why=$(self_test); then echo "RESULT FAIL $name: the checker's self-test: $why"; exit 0; fi
+n=$(for f in "${docs[@]}"; do spans "$f"; links "$f"; done | wc -l)
+if out=$(check_files "${docs[@]}"); then
+  echo "lab-references: ${#docs[@]} pages, $n spans and links looked at"
+  echo "RESULT PASS $name"
+else
+  echo "$out" | sed 's/^/lab-references: /'
+  echo "RESULT FAIL $name: $(echo "$out" | wc -l) broken reference(s): $(echo "$out" | tr '\n' ';' | sed 's/;$//')"
+fi
