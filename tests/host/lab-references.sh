@@ -27,6 +27,7 @@ spans() { # FILE
          while ((i = index(s, "``")) > 0) { # ``...``: a literal example, never a reference
            j = index(substr(s, i + 2), "``")
            s = substr(s, 1, i - 1) (j ? substr(s, i + j + 3) : "") }
+         if (gsub(/`/, "`", s) % 2) { printf "%d\t\001\t0\n", NR; next } # a span split over lines
          while (match(s, /`[^`]+`/)) {
            span = substr(s, RSTART + 1, RLENGTH - 2)
            rest = substr(s, RSTART + RLENGTH)
@@ -60,11 +61,16 @@ path_exists() { # PATH (may be a glob)
   compgen -G "$top/$1" > /dev/null || [ -e "$top/$1" ]
 }
 
-# Check one span; print "why" and return 1 if it is a broken reference.
+# Check one span: print "ref" for a good reference, nothing for a span that
+# is no reference, or why it is broken (status 1).
 check_span() { # SPAN
   local s=$1 f n
   case "$s" in *' '*)
-    case "$s" in "struct lamina_"*) n=${s#struct }; in_sources "$n" || { echo "struct $n is in no source file"; return 1; } ;; esac
+    case "$s" in "struct lamina_"*)
+      n=${s#struct }
+      in_sources "$n" || { echo "struct $n is in no source file"; return 1; }
+      echo ref ;;
+    esac
     return 0 ;;
   esac
   s=${s#-} # -LAMINA_EFAULT
@@ -73,33 +79,39 @@ check_span() { # SPAN
     f=${s%%:*} n=${s#*:}; n=${n%()}
     [ -f "$top/$f" ] || { echo "file $f does not exist"; return 1; }
     grep -qw -e "$n" "$top/$f" || { echo "$n does not occur in $f"; return 1; }
-    return 0
-  fi
-  if is_tree_path "$s"; then
+  elif is_tree_path "$s"; then
     path_exists "$s" || { echo "path $s does not exist"; return 1; }
-    return 0
-  fi
-  if [[ "$s" =~ ^[A-Za-z_][A-Za-z0-9_]*\(\)$ ]]; then
+  elif [[ "$s" =~ ^[A-Za-z_][A-Za-z0-9_]*\(\)$ ]]; then
     n=${s%()}
     in_sources "$n" || { echo "function $n() is in no source file"; return 1; }
+  elif [[ "$s" =~ ^LAMINA_[A-Za-z0-9_]+$ ]]; then
+    in_sources "$s" || { echo "$s is in no source file"; return 1; }
+  else
     return 0
   fi
-  if [[ "$s" =~ ^LAMINA_[A-Z0-9_]+$ ]]; then
-    in_sources "$s" || { echo "$s is in no source file"; return 1; }
-  fi
-  return 0
+  echo ref
 }
 
-# Check files; print one line per broken reference; status 1 if any.
+# Check files; print one line per broken reference; status 1 if any. Sets
+# REFS to the number of good references (call it outside a subshell).
+REFS=0
 check_files() { # FILE...
   local file line span new why target bad=0
   for file in "$@"; do
     while IFS=$'\t' read -r line span new; do
       [ "$new" = 1 ] && continue
-      why=$(check_span "$span") || { echo "${file#"$top"/}:$line: \`$span\`: $why"; bad=1; }
+      if [ "$span" = $'\001' ]; then
+        echo "${file#"$top"/}:$line: an odd number of backticks: keep each code span on one line"; bad=1; continue
+      fi
+      if why=$(check_span "$span"); then
+        [ "$why" = ref ] && REFS=$((REFS + 1))
+      else
+        echo "${file#"$top"/}:$line: \`$span\`: $why"; bad=1
+      fi
     done < <(spans "$file")
     while IFS=$'\t' read -r line target; do
-      [ -e "$(dirname "$file")/$target" ] || { echo "${file#"$top"/}:$line: link $target: no such file"; bad=1; }
+      if [ -e "$(dirname "$file")/$target" ]; then REFS=$((REFS + 1))
+      else echo "${file#"$top"/}:$line: link $target: no such file"; bad=1; fi
     done < <(links "$file")
   done
   return $bad
@@ -122,14 +134,15 @@ EOF
   cat > "$d/bad.md" <<'EOF'
 See `hypervisor/hcall/no_such_file.c` and `hypervisor/hcall/hcall.c:no_such_symbol()`,
 then `no_such_function_anywhere()`, `LAMINA_HC_no_such_call`, `tests/host/*.nosuch`
-and [a link](no-such-page.md).
+and [a link](no-such-page.md), and a span split over two lines: `make
+check`.
 EOF
   out=$(check_files "$d/good.md")
   if [ $? -ne 0 ]; then echo "a document with only good references failed: $out"; rm -rf "$d"; return 1; fi
   out=$(check_files "$d/bad.md")
   if [ $? -eq 0 ]; then echo "a document with broken references passed"; rm -rf "$d"; return 1; fi
   for want in no_such_file.c no_such_symbol no_such_function_anywhere LAMINA_HC_no_such_call \
-              '*.nosuch' no-such-page.md; do
+              '*.nosuch' no-such-page.md 'odd number of backticks'; do
     grep -qF -- "$want" <<< "$out" || { echo "the broken reference $want was not named: $out"; rm -rf "$d"; return 1; }
   done
   rm -rf "$d"
@@ -146,11 +159,12 @@ name=docs/lab-references
 docs=("$top"/docs/lab/*.md)
 if [ ! -e "${docs[0]}" ]; then echo "RESULT FAIL $name: no docs/lab/*.md"; exit 0; fi
 if ! why=$(self_test); then echo "RESULT FAIL $name: the checker's self-test: $why"; exit 0; fi
-n=$(for f in "${docs[@]}"; do spans "$f"; links "$f"; done | wc -l)
-if out=$(check_files "${docs[@]}"); then
-  echo "lab-references: ${#docs[@]} pages, $n spans and links looked at"
+out=$(mktemp /tmp/lab-refs.XXXXXX) || exit 1
+if check_files "${docs[@]}" > "$out"; then
+  echo "lab-references: ${#docs[@]} pages, $REFS references, all found"
   echo "RESULT PASS $name"
 else
-  echo "$out" | sed 's/^/lab-references: /'
-  echo "RESULT FAIL $name: $(echo "$out" | wc -l) broken reference(s): $(echo "$out" | tr '\n' ';' | sed 's/;$//')"
+  sed 's/^/lab-references: /' "$out"
+  echo "RESULT FAIL $name: $(wc -l < "$out") broken reference(s): $(tr '\n' ';' < "$out" | sed 's/;$//')"
 fi
+rm -f "$out"
