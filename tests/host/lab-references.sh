@@ -45,8 +45,19 @@ links() { # FILE
            if (t !~ /^(https?:|mailto:|#)/) { sub(/#.*/, "", t); printf "%d\t%s\n", NR, t } } }' "$1"
 }
 
-in_sources() { # WORD: occurs as a word somewhere in the sources (not in docs/)
-  (cd "$top" && grep -rqw --exclude-dir=.git --exclude=lab-references.sh -e "$1" $SRC_DIRS Makefile README.md 2> /dev/null)
+# Every word of the sources (not docs/, not this script, not the fuzzers'
+# binary corpora): keys of WORDS, built once by make_index (a fork per
+# lookup is slow on a loaded machine).
+declare -A WORDS
+make_index() {
+  local w
+  # shellcheck disable=SC2086 # SRC_DIRS is a list of directories
+  while read -r w; do WORDS[$w]=1; done < <(cd "$top" &&
+    grep -rhowI --exclude-dir=.git --exclude-dir=corpus --exclude=lab-references.sh \
+      -E '[A-Za-z_][A-Za-z0-9_]*' $SRC_DIRS Makefile README.md 2> /dev/null | sort -u)
+}
+in_sources() { # WORD: occurs as a word somewhere in the sources
+  [ -n "${WORDS[$1]+set}" ]
 }
 
 is_tree_path() { # SPAN: looks like a path inside the tree
@@ -61,15 +72,17 @@ path_exists() { # PATH (may be a glob)
   compgen -G "$top/$1" > /dev/null || [ -e "$top/$1" ]
 }
 
-# Check one span: print "ref" for a good reference, nothing for a span that
-# is no reference, or why it is broken (status 1).
+# Check one span. Sets REF=1 for a good reference, leaves it 0 for a span
+# that is no reference; a broken one sets WHY and returns 1. No subshell.
+REF=0 WHY=
 check_span() { # SPAN
   local s=$1 f n
+  REF=0 WHY=
   case "$s" in *' '*)
     case "$s" in "struct lamina_"*)
       n=${s#struct }
-      in_sources "$n" || { echo "struct $n is in no source file"; return 1; }
-      echo ref ;;
+      in_sources "$n" || { WHY="struct $n is in no source file"; return 1; }
+      REF=1 ;;
     esac
     return 0 ;;
   esac
@@ -77,36 +90,36 @@ check_span() { # SPAN
   case "$s" in *'<'*|*'>'*) return 0 ;; esac
   if [[ "$s" == *:* ]] && is_tree_path "${s%%:*}"; then
     f=${s%%:*} n=${s#*:}; n=${n%()}
-    [ -f "$top/$f" ] || { echo "file $f does not exist"; return 1; }
-    grep -qw -e "$n" "$top/$f" || { echo "$n does not occur in $f"; return 1; }
+    [ -f "$top/$f" ] || { WHY="file $f does not exist"; return 1; }
+    grep -qw -e "$n" "$top/$f" || { WHY="$n does not occur in $f"; return 1; }
   elif is_tree_path "$s"; then
-    path_exists "$s" || { echo "path $s does not exist"; return 1; }
+    path_exists "$s" || { WHY="path $s does not exist"; return 1; }
   elif [[ "$s" =~ ^[A-Za-z_][A-Za-z0-9_]*\(\)$ ]]; then
     n=${s%()}
-    in_sources "$n" || { echo "function $n() is in no source file"; return 1; }
+    in_sources "$n" || { WHY="function $n() is in no source file"; return 1; }
   elif [[ "$s" =~ ^LAMINA_[A-Za-z0-9_]+$ ]]; then
-    in_sources "$s" || { echo "$s is in no source file"; return 1; }
+    in_sources "$s" || { WHY="$s is in no source file"; return 1; }
   else
     return 0
   fi
-  echo ref
+  REF=1
 }
 
 # Check files; print one line per broken reference; status 1 if any. Sets
 # REFS to the number of good references (call it outside a subshell).
 REFS=0
 check_files() { # FILE...
-  local file line span new why target bad=0
+  local file line span new target bad=0
   for file in "$@"; do
     while IFS=$'\t' read -r line span new; do
       [ "$new" = 1 ] && continue
       if [ "$span" = $'\001' ]; then
         echo "${file#"$top"/}:$line: an odd number of backticks: keep each code span on one line"; bad=1; continue
       fi
-      if why=$(check_span "$span"); then
-        [ "$why" = ref ] && REFS=$((REFS + 1))
+      if check_span "$span"; then
+        REFS=$((REFS + REF))
       else
-        echo "${file#"$top"/}:$line: \`$span\`: $why"; bad=1
+        echo "${file#"$top"/}:$line: \`$span\`: $WHY"; bad=1
       fi
     done < <(spans "$file")
     while IFS=$'\t' read -r line target; do
@@ -137,10 +150,12 @@ then `no_such_function_anywhere()`, `LAMINA_HC_no_such_call`, `tests/host/*.nosu
 and [a link](no-such-page.md), and a span split over two lines: `make
 check`.
 EOF
-  out=$(check_files "$d/good.md")
-  if [ $? -ne 0 ]; then echo "a document with only good references failed: $out"; rm -rf "$d"; return 1; fi
-  out=$(check_files "$d/bad.md")
-  if [ $? -eq 0 ]; then echo "a document with broken references passed"; rm -rf "$d"; return 1; fi
+  if ! out=$(check_files "$d/good.md"); then
+    echo "a document with only good references failed: $out"; rm -rf "$d"; return 1
+  fi
+  if out=$(check_files "$d/bad.md"); then
+    echo "a document with broken references passed"; rm -rf "$d"; return 1
+  fi
   for want in no_such_file.c no_such_symbol no_such_function_anywhere LAMINA_HC_no_such_call \
               '*.nosuch' no-such-page.md 'odd number of backticks'; do
     grep -qF -- "$want" <<< "$out" || { echo "the broken reference $want was not named: $out"; rm -rf "$d"; return 1; }
@@ -149,6 +164,7 @@ EOF
   return 0
 }
 
+make_index
 if [ "${1:-}" = --check ]; then
   shift
   check_files "$@"
