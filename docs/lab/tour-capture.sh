@@ -29,7 +29,7 @@ con_has() { $C --console "$id" 2> /dev/null | grep -q "$1"; }
 stats() { $C "{\"op\":\"stats\",\"id\":$id}"; }
 
 "$E/lamina-hvd" > "$tmp/hvd.log" 2>&1 &
-within 20 $C '{"op":"hello"}' > /dev/null 2>&1 || { echo "lab: lamina-hvd did not start"; cat "$tmp/hvd.log"; exit 1; }
+within 20 "$C" '{"op":"hello"}' > /dev/null 2>&1 || { echo "lab: lamina-hvd did not start"; cat "$tmp/hvd.log"; exit 1; }
 
 xml="<domain type='lamina'><name>blk-tour</name><memory unit='MiB'>16</memory><vcpu>1</vcpu><os><kernel>$E/blk_guest.elf</kernel><cmdline>ss=512</cmdline></os></domain>"
 rep=$($C "{\"op\":\"create\",\"name\":\"blk-tour\",\"kernel\":\"$E/blk_guest.elf\",\"cmdline\":\"ss=512\",\"mem_kib\":16384,\"vcpus\":1,\"paused\":true,\"config\":\"$xml\"}")
