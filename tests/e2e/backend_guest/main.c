@@ -186,9 +186,23 @@ static int secret_intact(const struct dev *d)
 	return 1;
 }
 
+// Console input from the script ("g"), within WAIT_NS.
+static void wait_go(void)
+{
+	uint64_t until = rt_now() + WAIT_NS;
+	char c;
+
+	while (HC3(LAMINA_HC_console_io, LAMINA_CONSOLE_READ, 1, &c) != 1 || c != 'g')
+		if (rt_now() > until)
+			rt_fail("no go from the script");
+		else
+			rt_spin_ns(50 * MS);
+}
+
 // sandbox=1: echo/0 and echo/1, each with its own back-end process. The
 // back-end of echo/0 is killed by its sandbox after its first round
-// (tests/e2e/sandbox.sh); echo/0 must show Closed and echo/1 go on.
+// (tests/e2e/sandbox.sh); echo/0 must show Closed and, after the script's
+// "g" on the console, echo/1 go on.
 static void two_devices(void)
 {
 	for (unsigned n = 0; n < NDEV; n++)
@@ -197,6 +211,7 @@ static void two_devices(void)
 		round(&devs[n], 0);
 	wait_be(&devs[0], LAMINA_BUS_CLOSED);
 	rt_printf("backend_guest: %s: saw the back-end Closed; the domain runs on\n", devs[0].fe);
+	wait_go(); // the script looks at the domain and the processes meanwhile
 	round(&devs[1], 1);
 	rt_printf("backend_guest: %s: still served after %s's back-end died\n", devs[1].fe, devs[0].fe);
 }
