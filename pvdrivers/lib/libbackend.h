@@ -58,7 +58,10 @@ int lbk_wait(struct lbk *b, int timeout_ms, char *path, size_t len);
 // own loop needs (lamina-blkback: io_uring_enter). Any other call kills
 // the process with SIGSYS (SCMP_ACT_KILL_PROCESS): no opening files or
 // sockets, no exec, no ioctl. Further lbk_map calls still work (mmap is
-// allowed); lbk_connect does not. Irreversible; call it once.
+// allowed); lbk_connect does not. Irreversible; call it once. A stdio
+// stream written after this needs its buffer already (setvbuf with a
+// buffer, an unbuffered stream, or a first write before): glibc sizes a
+// lazily allocated buffer with fstat, which is not allowed.
 // Diagnostics, from the environment of whoever starts the back-end:
 // LAMINA_SANDBOX=log lets forbidden calls run and the kernel logs each
 // (SCMP_ACT_LOG, an audit record); LAMINA_SANDBOX=trap prints each one's
