@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# sandbox.sh: e2e: a back-end that makes a forbidden system call is killed by its seccomp sandbox, and nothing else is: RESULT sandbox/forbidden-syscall.
+# sandbox.sh: e2e: a back-end that makes a forbidden system call is killed by its seccomp sandbox, and nothing else is (RESULT sandbox/forbidden-syscall); vCPU threads have a filter of their own (RESULT sandbox/vcpu-filter).
 #
 # One backend_guest domain with two echo devices (cmdline sandbox=1), each
 # served by its own echo_backend process (tests/e2e/echo_backend.c):
@@ -10,7 +10,9 @@
 # Passes when the first back-end died by SIGSYS (and said it was about to
 # make the call), the guest saw echo/0 Closed while the domain kept
 # running, lamina-hvd still answers, echo/1 then served another round, the
-# guest said SUCCESS, and the second back-end exited 0.
+# guest said SUCCESS, and the second back-end exited 0. sandbox/vcpu-filter:
+# meanwhile lamina-hvd's vCPU thread (v0-sandbox) is in seccomp filter
+# mode (/proc/PID/task/TID/status, "Seccomp: 2") and its main thread is not.
 # Busybox sh: no bash.
 here=$(cd "$(dirname "$0")" && pwd)
 C="$here/hvd_call"
@@ -62,6 +64,14 @@ fi
 [ -z "$why" ] && ! kill -0 "$hvd" 2> /dev/null && why="lamina-hvd died"
 [ -z "$why" ] && ! $C '{"op":"hello"}' > /dev/null && why="lamina-hvd stopped answering"
 [ -z "$why" ] && ! kill -0 "$good" 2> /dev/null && why="the other back-end died too"
+# While the domain runs: its vCPU thread has its own filter, the rest of lamina-hvd none.
+vwhy=
+for t in /proc/$hvd/task/*; do
+  echo "$(cat "$t/comm") $(sed -n 's/^Seccomp:[[:space:]]*//p' "$t/status")"
+done > "$tmp/threads"
+grep -q '^v0-sandbox 2$' "$tmp/threads" || vwhy="the vCPU thread is not in seccomp filter mode: $(grep '^v0-' "$tmp/threads")"
+[ "$(head -n1 "$tmp/threads" | cut -d' ' -f2)" = 0 ] || vwhy="${vwhy:-lamina-hvd's main thread has a filter too}"
+[ -z "$why" ] || vwhy="${vwhy:-not checked: $why}"
 if [ -z "$why" ]; then
   go "$id"
   within 300 con_has "$id" '^SUCCESS' || why="no SUCCESS from the guest after echo/0 died"
@@ -71,6 +81,8 @@ fi
 # The kernel's record of the kill names the call (an audit line, type=1326).
 rec=$(dmesg 2> /dev/null | grep 'type=1326' | grep 'comm="echo_backend"' | tail -n1)
 [ -n "$rec" ] && echo "  sandbox| kernel: ${rec#*audit: }"
+if [ -z "$vwhy" ]; then echo "RESULT PASS sandbox/vcpu-filter"
+else echo "RESULT FAIL sandbox/vcpu-filter: $vwhy"; sed 's/^/  sandbox| thread: /' "$tmp/threads"; fi
 if [ -z "$why" ]; then
   echo "RESULT PASS $name"
 else
