@@ -11,10 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef LAMINA_LIBEXEC
-#define LAMINA_LIBEXEC "/usr/local/libexec/lamina"
-#endif
-
 const struct dev_kind *const dev_kinds[] = { &dev_kind_vbd, NULL };
 
 const struct dev_kind *dev_kind_find(const char *type)
@@ -88,13 +84,14 @@ void dev_find_exe(const struct dev_kind *k, char *out, size_t len)
 		char *dir = dirname(self);
 		if (try_exe(out, len, dir, "", k->exe))
 			return;
+		// Installed: PREFIX/bin/laminad, PREFIX/libexec/lamina/NAME.
+		if (try_exe(out, len, dir, "/../libexec/lamina", k->exe))
+			return;
 		// The build tree: build/toolstack/laminad beside build/pvdrivers/...
 		snprintf(sub, sizeof(sub), "/../%s", k->build_dir);
 		if (try_exe(out, len, dir, sub, k->exe))
 			return;
 	}
-	if (try_exe(out, len, LAMINA_LIBEXEC, "", k->exe))
-		return;
 	snprintf(out, len, "%s", k->exe);
 }
 

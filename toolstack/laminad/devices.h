@@ -124,9 +124,9 @@ int dev_argv_add(struct dev_argv *av, const char *fmt, ...) __attribute__((forma
 int dev_argv_build(const struct dev_kind *k, const struct dom_config *cfg, size_t i,
 		   const struct dev_ctx *ctx, struct dev_argv *av);
 // Where the executable is: $LAMINA_LIBEXEC_DIR (only there, when set); else
-// beside laminad; else the build tree (from laminad's
-// directory's ../BUILD_DIR); else LAMINA_LIBEXEC (the install's libexec
-// dir); else the bare name, for PATH.
+// beside laminad; else ../libexec/lamina from laminad's directory (where
+// make install puts it); else ../BUILD_DIR from there (the build tree); else
+// the bare name, for PATH.
 void dev_find_exe(const struct dev_kind *k, char *out, size_t len);
 const char *dev_state_name(enum dev_state s);
 
