@@ -15,7 +15,8 @@
 #
 # RESULT toolstack/disk-errors: a missing image (create and block-attach),
 # an image in use by another running domain (laminad's check) or locked by
-# another back-end process (lamina-blkback's own lock), bad targets (schema and
+# another back-end process (lamina-blkback's own lock), an empty image
+# (refused by the back-end: its reason reaches the user), bad targets (schema and
 # block-attach), and <readonly/> (the back-end runs --read-only; two
 # domains may share an image read-only) each get a clear error or the
 # right behaviour.
@@ -169,6 +170,8 @@ errors_test() {
   expect_fail "missing image (block-attach)" "nope.img" lam block-attach e-plain "$tmp/nope.img" xvdb || return
   expect_fail "bad target (block-attach)" "xvd and one or two letters" lam block-attach e-plain "$ro" xvd1 || return
   [ -z "$(blkbacks "$tmp/nope.img")" ] || { echo "a back-end runs for the missing image"; return; }
+  : > "$tmp/empty.img"
+  expect_fail "empty image (the back-end refuses it)" "empty.img: size is not a non-zero multiple of the sector size" lam block-attach e-plain "$tmp/empty.img" xvdb || return
 
   # The back-end's own lock: a lamina-blkback started by hand serves the
   # image to a spare device of e-plain (laminad knows nothing of it) and
