@@ -13,7 +13,8 @@
 # and reads again (case hold); `lamina block-detach` ends the back-end and
 # the guest sees the device Closed (case detach).
 #
-# RESULT toolstack/disk-errors: a missing image (create and block-attach),
+# RESULT toolstack/disk-errors: a back-end killed with -9 is logged and
+# restarted; a missing image (create and block-attach),
 # an image in use by another running domain (laminad's check) or locked by
 # another back-end process (lamina-blkback's own lock), an empty image
 # (refused by the back-end: its reason reaches the user), bad targets (schema and
@@ -103,6 +104,8 @@ disk_test() {
   [ -n "$bk" ] && [ "$(echo "$bk" | wc -w)" -eq 1 ] || { echo "want one lamina-blkback for the image after create, have '$bk'"; return; }
   id=$(lam list | awk -v n="$name" '$1 == n { print $2 }')
   say "domain $name id $id, back-end pid $bk"
+  grep -q "^lamina-blkback: $img: 131072 units of 512 bytes" "$LAMINA_LOG_DIR/$name.log" ||
+    { echo "the back-end's own messages are not in the domain log"; return; }
   within 600 con_has '^blkcase [A-Z]* rw-512' || { echo "no rw-512 verdict from the guest: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
   con_has '^blkcase PASS rw-512' || { echo "the guest's rw case failed: $(grep -m1 'blkcase' "$conlog")"; return; }
   within 60 con_has 'holding the disk' || { echo "the guest does not hold"; return; }
@@ -148,6 +151,9 @@ expect_fail() { # WHAT PATTERN CMD...: CMD must fail with PATTERN in its message
   echo "$out" | grep -q -- "$pat" || { echo "$what: the message lacks '$pat': $(echo "$out" | tr '\n' '|')"; return 1; }
   say "$what: $(echo "$out" | head -n 2 | tr '\n' ' ')"
 }
+replaced() { # OLD-PID: e-owner's disk has a running back-end that is not OLD-PID
+  lam info e-owner | grep 'back-end running, pid' | grep -qv "pid $1\$"
+}
 errors_test() {
   hb="$here/lifecycle_guest.elf"
   shared="$tmp/shared.img" ro="$tmp/ro.img"
@@ -166,6 +172,16 @@ errors_test() {
   lam list | grep -q '^e-thief' && { echo "the refused domain e-thief is listed"; return; }
   domxml e-plain "$hb" "heartbeat_ms=1000" "" > "$tmp/e5.xml"
   out=$(lam create "$tmp/e5.xml" 2>&1) || { echo "a domain without disks: $out"; return; }
+  # A back-end that dies is restarted (after 1 s) and said so.
+  old=$(blkbacks "$shared")
+  kill -9 "$old"
+  within 20 replaced "$old" ||
+    { echo "no new back-end for e-owner's disk after kill -9 of $old: $(lam info e-owner | grep -A1 Disks | tr '\n' '|')"; return; }
+  new=$(blkbacks "$shared")
+  [ -n "$new" ] && [ "$new" != "$old" ] && [ "$(echo "$new" | wc -w)" -eq 1 ] || { echo "back-ends of e-owner's image after the restart: '$new'"; return; }
+  lam info e-owner | grep -q "restarted 1 time" || { echo "lamina info does not say the back-end was restarted"; return; }
+  grep -q "pid $old was killed by signal 9" "$LAMINA_LOG_DIR/e-owner.log" || { echo "the domain log does not report the death of $old"; return; }
+  say "back-end $old killed: laminad restarted it as $new"
   expect_fail "image of another domain (block-attach)" "in use by domain 'e-owner'" lam block-attach e-plain "$shared" xvdb || return
   expect_fail "missing image (block-attach)" "nope.img" lam block-attach e-plain "$tmp/nope.img" xvdb || return
   expect_fail "bad target (block-attach)" "xvd and one or two letters" lam block-attach e-plain "$ro" xvd1 || return
