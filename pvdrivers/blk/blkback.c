@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -21,17 +22,45 @@
 
 enum { GO_ON, STOP }; // after a connection: serve the next one, or exit
 
+// --ready-fd: the toolstack's pipe; "OK" once attached, or "ERR why" (then -1).
+static int ready_fd = -1;
+
+static void ready(const char *fmt, const char *a, const char *b)
+{
+	if (ready_fd < 0)
+		return;
+	dprintf(ready_fd, fmt, a, b);
+	close(ready_fd);
+	ready_fd = -1;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: lamina-blkback [--read-only] [--sector-size 512|4096] "
-		"[--max-indirect N] [--verbose] [--socket PATH] ID DEVID IMAGE\n");
+		"[--max-indirect N] [--verbose] [--socket PATH] [--ready-fd FD] ID DEVID IMAGE\n");
+	ready("ERR bad arguments (lamina-blkback --help)\n", "", "");
 	return 2;
 }
 
 static int die(const char *what, const char *detail)
 {
 	fprintf(stderr, "lamina-blkback: %s: %s\n", what, detail);
+	ready("ERR %s: %s\n", what, detail);
 	return 1;
+}
+
+// One writer or any number of readers per image, across processes: a
+// read-write disk takes an exclusive lock, a read-only one a shared lock.
+static int lock_image(struct blk_dev *d)
+{
+	if (flock(d->fd_buf, (d->disk.ro ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK)
+		return die(d->path, d->disk.ro ? "in use: another process writes to it (it holds an "
+				"exclusive lock), for example another domain's read-write disk"
+			   : "in use: another process holds a lock on it, for example another "
+			     "domain's disk");
+	return die(d->path, strerror(errno));
 }
 
 // Open the image twice (O_DIRECT where allowed, and buffered) and learn its facts.
@@ -42,6 +71,8 @@ static int open_image(struct blk_dev *d)
 
 	if ((d->fd_buf = open(d->path, fl)) < 0)
 		return die(d->path, strerror(errno));
+	if (lock_image(d))
+		return 1;
 	if ((d->fd_direct = open(d->path, fl | O_DIRECT)) < 0)
 		fprintf(stderr, "lamina-blkback: warning: %s: O_DIRECT refused (%s); using buffered I/O, "
 			"flushes still reach the disk\n", d->path, strerror(errno));
@@ -65,7 +96,8 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 	static const struct option opts[] = {
 		{ "read-only", no_argument, 0, 'r' }, { "sector-size", required_argument, 0, 's' },
 		{ "max-indirect", required_argument, 0, 'i' }, { "verbose", no_argument, 0, 'v' },
-		{ "socket", required_argument, 0, 'S' }, { 0, 0, 0, 0 } };
+		{ "socket", required_argument, 0, 'S' }, { "ready-fd", required_argument, 0, 'R' },
+		{ 0, 0, 0, 0 } };
 	int c;
 
 	d->disk.sector_size = 512;
@@ -81,6 +113,8 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 			d->verbose = true;
 		else if (c == 'S')
 			*sock = optarg;
+		else if (c == 'R')
+			ready_fd = atoi(optarg);
 		else
 			return usage();
 	}
@@ -246,6 +280,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "lamina-blkback: %s: %llu units of 512 bytes, sector size %u%s%s\n", d.path,
 		(unsigned long long)d.disk.sectors, d.disk.sector_size, d.disk.ro ? ", read-only" : "",
 		d.fd_direct < 0 ? ", buffered" : ", O_DIRECT");
+	ready("OK\n", "", "");
 	while (one_connection(&d) == GO_ON)
 		;
 	lbk_close(&d.b);
