@@ -8,6 +8,7 @@
 // ../hypervisor/hvd/lamina-hvd from laminad's directory (the build tree),
 // else lamina-hvd on PATH.
 #include "hvif_hvd_int.h"
+#include "ready.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,22 +85,15 @@ static void exec_hvd(const char *bin, const char *sock, const char *log_dir, int
 
 static int await_ready(int fd, const char *bin, char *err, size_t len)
 {
-	char buf[600] = { 0 };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n = 0;
+	char why[600];
+	enum ready_status st = ready_await(fd, HH_READY_MS, why, sizeof(why));
 
-	if (poll(&p, 1, HH_READY_MS) == 1)
-		n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	if (!strcmp(buf, "OK"))
+	if (st == READY_OK)
 		return 0;
-	if (!strncmp(buf, "ERR ", 4))
-		snprintf(err, len, "cannot start lamina-hvd: %s", buf + 4);
+	if (st == READY_ERR)
+		snprintf(err, len, "cannot start lamina-hvd: %s", why);
 	else
-		snprintf(err, len, "cannot start lamina-hvd (%s): %s", bin,
-			 p.revents ? "it exited before it was ready" : "not ready in time");
+		snprintf(err, len, "cannot start lamina-hvd (%s): it %s", bin, ready_failure(st));
 	return -1;
 }
 

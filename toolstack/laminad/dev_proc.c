@@ -2,6 +2,7 @@
 // laminad's back-end processes: start one and wait until it is ready, notice its end, stop it.
 #include "devices.h"
 #include "laminad.h"
+#include "ready.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,25 +61,15 @@ static void child_exec(const char *exe, char *const argv[], int ready, int log)
 // Wait for "OK" (0) or "ERR why" (-1, why in err) on fd, which is closed.
 static int await_ready(int fd, const char *exe, char *err, size_t len)
 {
-	char buf[600] = { 0 };
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	ssize_t n = 0;
-	int rc;
+	char why[600];
+	enum ready_status st = ready_await(fd, DEV_READY_MS, why, sizeof(why));
 
-	while ((rc = poll(&p, 1, DEV_READY_MS)) < 0 && errno == EINTR)
-		;
-	if (rc == 1)
-		n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-	if (!strcmp(buf, "OK"))
+	if (st == READY_OK)
 		return 0;
-	if (!strncmp(buf, "ERR ", 4))
-		snprintf(err, len, "%s", buf + 4);
+	if (st == READY_ERR)
+		snprintf(err, len, "%s", why);
 	else
-		snprintf(err, len, "%s %s", exe, rc == 1 ? "exited before it was ready"
-							: "was not ready in time");
+		snprintf(err, len, "%s %s", exe, ready_failure(st));
 	return -1;
 }
 
