@@ -124,7 +124,7 @@ step_top() {
   if [ $# -ne 2 ] || ! awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > 0 && b > 0) }'; then
     fail top "lamina top -b -n 2: want two non-zero HCALLS/s for $name, got '$rates': $(echo "$out" | tr '\n' '|')"
   elif [ -z "$h1" ] || [ -z "$h2" ] || [ "$h2" -le "$h1" ]; then
-    fail top "lamina info hypercall totals did not grow: '$h1' then '$h2'"
+    fail top "lamina info hypercall totals did not grow: '$h1' then '$h2'; vCPU threads: $(vcpu_where)"
   else pass top; echo "  lifecycle| top: HCALLS/s $rates; hypercalls $h1 -> $h2"; fi
 }
 
@@ -163,7 +163,7 @@ step_reboot() {
   id=$(lam list | awk -v n="$name" '$1 == n { print $2 }')
   out=$(lam reboot "$name" 2>&1) || { fail reboot "lamina reboot: $out"; broken="reboot failed"; return; }
   if ! within 30 restarted "$id"; then
-    fail reboot "not running again under a new id with a new heartbeat within 30 s: $(lam list | grep "^$name ")"
+    fail reboot "not running again under a new id with a new heartbeat within 30 s: $(lam list | grep "^$name "); vCPU threads: $(vcpu_where)"
     broken="reboot did not come back"
   elif ! grep -q 'guest rebooted; action restart' "$domlog"; then
     fail reboot "the domain log does not say it rebooted: $(tail -n 3 "$domlog" | tr '\n' '|')"
@@ -186,7 +186,24 @@ step_gone() {
   else pass gone; fi
 }
 
+# Where each of lamina-hvd's vCPU threads of this domain is, for a domain
+# gone quiet: its kernel state, wait channel and system call (number and
+# arguments: 202 futex, 16 ioctl, i.e. KVM_RUN), twice a second apart.
+vcpu_where() {
+  hvd=$(cat "$XDG_RUNTIME_DIR/lamina/lamina-hvd.lock" 2>/dev/null)
+  for round in 1 2; do
+    for c in /proc/"$hvd"/task/*/comm; do
+      grep -q "^v[0-9]*-$name" "$c" 2>/dev/null || continue
+      t=${c%/comm}
+      echo "$(cat "$c") state=$(awk '{ print $3 }' "$t/stat") wchan=$(cat "$t/wchan" 2>/dev/null) syscall=$(cut -d' ' -f1-3 "$t/syscall" 2>/dev/null) utime=$(awk '{ print $14 }' "$t/stat")"
+    done
+    [ $round = 1 ] && sleep 1
+  done | tr '\n' ';'
+}
+
 diagnose() {
+  echo "  lifecycle| vCPU threads: $(vcpu_where)"
+  echo "  lifecycle| info: $(lam info "$name" 2>&1 | grep -E '^(State|Exits|Hypercalls)' | tr '\n' ';')"
   for f in "$tmp/laminad.out" "$LAMINA_LOG_DIR/lamina-hvd.log" "$domlog" "$conlog"; do
     [ -f "$f" ] && tail -n 15 "$f" | sed "s#^#  lifecycle| $(basename "$f"): #"
   done

@@ -57,9 +57,15 @@ static void result(int ok, const char *why)
 	fflush(stdout);
 }
 
+static char last_line[160];   /* the guest's last console line, for a failure */
+
 /* Parse one console line; 1 if it is the FILLED line. */
 static int filled_line(const char *line, struct filled *f)
 {
+	size_t k = strnlen(line, sizeof(last_line) - 1);
+
+	memcpy(last_line, line, k);
+	last_line[k] = 0;
 	if (sscanf(line, "FILLED nodes=%d watches=%d transactions=%d ports=%d frames=%d",
 		   &f->nodes, &f->watches, &f->tx, &f->ports, &f->frames) == 5)
 		return 1;
@@ -136,6 +142,23 @@ static int home_gone(struct hv *hv, int id)
 	return n >= 0;
 }
 
+/* For a guest that went quiet: its state, hypercall total, vCPUs and last line. */
+static void quiet_facts(struct domain *d, char *out, size_t n)
+{
+	struct hv_dom_stats st;
+	char where[160] = "";
+	uint64_t calls = 0;
+
+	st.state = -1;
+
+	if (hv_stats(d, &st) == 0)
+		for (int i = 0; i < 64; i++)
+			calls += st.hypercalls[i];
+	hv_vcpu_where(d, where, sizeof(where));
+	snprintf(out, n, " (state %d, %llu hypercalls, %s; last line '%s')", st.state,
+		 (unsigned long long)calls, where, last_line);
+}
+
 /* One cycle: create, wait until every quota is used, destroy. 0, or -1 with
  * why, or 1 with why for a vCPU triple fault (the testbed's known fault,
  * docs/testbed-failures.md: the caller may run the cycle again). */
@@ -154,9 +177,12 @@ static int cycle(struct hv *hv, const char *kernel, double *destroy_s, char *why
 		close(p[0]), close(p[1]);
 		return snprintf(why, n, "cannot start the guest: %s", err), -1;
 	}
+	last_line[0] = 0;
 	int rc = wait_filled(d, p[0], &f);
-	char crash[200];
+	char crash[200], where[300] = "";
 	snprintf(crash, sizeof(crash), "%s", hv_crash_reason(d) ? hv_crash_reason(d) : "");
+	if (rc < 0 && !*crash)
+		quiet_facts(d, where, sizeof(where));
 	int id = hv_dom_id(d);
 	if (getenv("TEARDOWN_VERBOSE"))
 		fprintf(stderr, "teardown: domain %d filled (%d), destroying\n", id, rc);
@@ -170,8 +196,8 @@ static int cycle(struct hv *hv, const char *kernel, double *destroy_s, char *why
 	if (rc < 0 && strstr(crash, "triple-faulted"))
 		return snprintf(why, n, "the guest crashed before it filled its quotas: %s", crash), 1;
 	if (rc < 0)
-		return snprintf(why, n, "the guest ended or went quiet before it filled its quotas%s%s",
-				*crash ? ": " : "", crash), -1;
+		return snprintf(why, n, "the guest ended or went quiet before it filled its quotas%s%s%s",
+				*crash ? ": " : "", crash, where), -1;
 	if (!all_full(&f, why, n))
 		return -1;
 	if (!home_gone(hv, id))
