@@ -145,11 +145,9 @@ static int home_gone(struct hv *hv, int id)
 /* For a guest that went quiet: its state, hypercall total, vCPUs and last line. */
 static void quiet_facts(struct domain *d, char *out, size_t n)
 {
-	struct hv_dom_stats st;
+	struct hv_dom_stats st = { .state = -1 };
 	char where[160] = "";
 	uint64_t calls = 0;
-
-	st.state = -1;
 
 	if (hv_stats(d, &st) == 0)
 		for (int i = 0; i < 64; i++)
