@@ -28,11 +28,14 @@ static __thread struct vcpu *self;
  * signal came just before (KVM's immediate_exit). */
 static void on_kick(int sig)
 {
+	int saved = errno;   /* the interrupted call's EINTR must survive (vcpu_main) */
+
 	(void)sig;
 	if (self && self->run) {
-		self->run->immediate_exit = 1;
+		__atomic_store_n(&self->run->immediate_exit, 1, __ATOMIC_RELAXED);
 		atomic_store(&self->timers_dirty, true);   /* lock-free: signal-safe */
 	}
+	errno = saved;
 }
 
 /* SA_RESTART: the timer signal also lands while the thread is in other
@@ -49,7 +52,8 @@ void vcpu_kick_out(struct vcpu *v)
 {
 	if (!v->started || !v->run)
 		return;
-	v->run->immediate_exit = 1;
+	/* Other threads and the signal handler write it too: atomically. */
+	__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_RELAXED);
 	pthread_kill(v->thread, SIG_KICK);
 }
 
@@ -118,7 +122,7 @@ static bool may_run(struct vcpu *v)
 			timer_wait(d, d->state == HV_DOM_CREATED ? 0 : timer_next(v));
 	v->parked = false;
 	ok = d->state == HV_DOM_RUNNING;
-	v->run->immediate_exit = 0;
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_RELAXED);
 	bool start = ok && v->start_pending;
 	struct kvm_sregs s;
 	struct kvm_regs r;

@@ -107,6 +107,15 @@ static int64_t op_down(struct vcpu *v, struct vcpu *t)
 	return 0;
 }
 
+/* t->up changes under d->lock (UP, DOWN on other vCPUs): read it there. */
+static int64_t op_is_up(struct vcpu *t)
+{
+	pthread_mutex_lock(&t->d->lock);
+	bool up = t->up;
+	pthread_mutex_unlock(&t->d->lock);
+	return up;
+}
+
 static int64_t op_register_info(struct vcpu *v, struct vcpu *t, uint64_t arg)
 {
 	struct lamina_vcpu_register_info ri;
@@ -217,7 +226,7 @@ int64_t hc_vcpu_op(struct vcpu *v, const uint64_t a[5])
 	switch (a[0]) {
 	case LAMINA_VCPUOP_UP:                   return op_up(v, t, a[2]);
 	case LAMINA_VCPUOP_DOWN:                 return op_down(v, t);
-	case LAMINA_VCPUOP_IS_UP:                return t->up;
+	case LAMINA_VCPUOP_IS_UP:                return op_is_up(t);
 	case LAMINA_VCPUOP_REGISTER_VCPU_INFO:   return op_register_info(v, t, a[2]);
 	case LAMINA_VCPUOP_SET_UPCALL_VECTOR:    return op_upcall_vector(v, t, a[2]);
 	case LAMINA_VCPUOP_SET_SINGLESHOT_TIMER: return op_singleshot(v, t, a[2]);
