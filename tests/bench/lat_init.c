@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "lat.h"
 
@@ -24,6 +25,8 @@ static void read_text(const char *file, char *buf, size_t len)
  * /dev/console: mount devtmpfs and make its console stdout and stderr. */
 static void console(void)
 {
+	mkdir("/dev", 0755);    /* the initramfs may hold nothing but /init */
+	mkdir("/proc", 0555);
 	mount("dev", "/dev", "devtmpfs", 0, NULL);
 	mount("proc", "/proc", "proc", 0, NULL);
 	int fd = open("/dev/console", O_RDWR);

@@ -10,16 +10,18 @@
 # exit pair, @KVMSTATS (KVM's counters, boottime -k) and @HVSTATS
 # (lamina-hv's exits to user space) at each marker; a measurement that
 # failed twice prints "@R CONFIG ROUND @FAIL why".
-# Environment: BENCH_ROUNDS (3), BENCH_SCALE (1), BENCH_CONFIGS (all below).
-rounds=${BENCH_ROUNDS:-3} scale=${BENCH_SCALE:-1} vcpus=2 mem=512
+# Environment: BENCH_ROUNDS (3), BENCH_SCALE (1), BENCH_CONFIGS (all below),
+# BENCH_VM_TIMEOUT (1800 s for one VM's whole run).
+rounds=${BENCH_ROUNDS:-3} scale=${BENCH_SCALE:-1} vcpus=2 mem=512 vm_timeout=${BENCH_VM_TIMEOUT:-1800}
 configs=${BENCH_CONFIGS:-native qemu_full qemu_virtio lamina lamina_noclock lamina_notimer lamina_noidle lamina_noipi lamina_nospinlock lamina_nokvm}
 guest_args="quiet lat.scale=$scale lat.exits"
 qemu_base="-nodefaults -no-user-config -display none -no-reboot -L share/qemu -smp $vcpus -m $mem"
 
 # A VM whose init is lat (lat.cpio): boot to "@BOOT-INIT", run until
 # "@LAT-DONE", KVM's counters at every "@stats" line.
+# (stdin is /dev/null: QEMU would read the plan the loop below reads.)
 vm() { # command...
-  boottime -o /tmp/vm.out -b @BOOT-INIT -k @stats @LAT-DONE 1800 "$@" > /tmp/vm.boot 2>&1
+  boottime -o /tmp/vm.out -b @BOOT-INIT -k @stats @LAT-DONE "$vm_timeout" "$@" < /dev/null > /tmp/vm.boot 2>&1
   rc=$?
   cat /tmp/vm.boot >> /tmp/vm.out
   return $rc
@@ -63,7 +65,7 @@ run_lamina_noipi() { run_lamina_pv ipi; }
 run_lamina_nospinlock() { run_lamina_pv spinlock; }
 run_lamina_nokvm() { run_lamina_pv kvm; }
 # 5. Native: this machine's own kernel (the host, or the testbed's).
-run_native() { lat -s "$scale" > /tmp/vm.out 2>&1; }
+run_native() { lat -s "$scale" < /dev/null > /tmp/vm.out 2>&1; }
 
 # The plan: every configuration in each round, the order turned by one
 # each round so no configuration always runs first.
