@@ -65,7 +65,8 @@ def _value_table(report, family, notes):
 
 
 MAIN_REASONS = ["io_exits", "mmio_exits", "halt_exits", "irq_exits", "irq_window_exits",
-                "nmi_window_exits", "signal_exits", "request_irq_exits", "hypercalls"]
+                "nmi_window_exits", "signal_exits", "request_irq_exits", "hypercalls",
+                "unclassified_exits"]
 
 
 def _exit_text(e):
@@ -73,7 +74,7 @@ def _exit_text(e):
     parts = ["**%s**" % _fmt(k.get("exits", 0.0))]
     by = sorted(((k.get(r, 0.0), r) for r in MAIN_REASONS if k.get(r, 0.0) >= 0.005), reverse=True)
     if by:
-        parts.append("(" + ", ".join("%s %s" % (r.replace("_exits", ""), _fmt(v)) for v, r in by[:3]) + ")")
+        parts.append("(" + ", ".join("%s %s" % (r.replace("_exits", "").replace("unclassified", "other"), _fmt(v)) for v, r in by[:3]) + ")")
     u = e.get("user_per_op")
     if u and "total" in u:
         parts.append("<br>to user space %s" % _fmt(u["total"]))
@@ -136,7 +137,8 @@ def render(report):
         if fam["id"] == "exits":
             out.append("KVM's exit counters (debugfs, the same files for QEMU's VMs and Lamina's) "
                        "over one extra batch of each workload, less an empty batch's, per operation; "
-                       "in brackets the largest reasons; for Lamina also the exits that reached "
+                       "in brackets the largest reasons (\"other\": exits KVM's counters give no reason "
+                       "for, such as MSR writes and nested page faults); for Lamina also the exits that reached "
                        "lamina-hv's user space (lamina-hv --stats-marker).\n")
             out.append(_exit_table(report, notes))
         else:

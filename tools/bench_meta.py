@@ -12,7 +12,9 @@ CONFIGS = [
      "what": "no VM: the workloads on this machine's own kernel (the host, or in the testbed the testbed's kernel): the limit"},
     {"id": "qemu_full", "label": "full virt (QEMU PC)", "kind": "full",
      "what": "full virtualization: QEMU/KVM, PC machine (i440FX; PIT, PIC, RTC, HPET, 16550 UART, IDE disk, e1000 NIC), "
-             "KVM's signature hidden (-cpu host,kvm=off: no kvmclock, no PV spinlocks, IPIs or EOI), the unpatched kernel"},
+             "KVM's signature hidden (-cpu host,kvm=off: no kvmclock, no PV spinlocks, IPIs or EOI), the unpatched kernel; "
+             "its console is the UART. The disk and NIC are on the machine but idle: the workloads use neither, "
+             "Debian's cloud kernel has no e1000 driver and its IDE driver is a module the initramfs does not load"},
     {"id": "qemu_virtio", "label": "QEMU virtio", "kind": "pv-io",
      "what": "QEMU/KVM with virtio: the microvm machine (no PIC, PIT, RTC or UART), virtio console, KVM's PV features on"},
     {"id": "lamina", "label": "Lamina", "kind": "pv",
