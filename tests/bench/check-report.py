@@ -96,6 +96,10 @@ def main():
         return 2
     d = sys.argv[1]
     measured = sys.argv[2:] or [c["id"] for c in meta.CONFIGS]
+    unknown = [c for c in measured if c not in [x["id"] for x in meta.CONFIGS]]
+    if unknown:
+        print("check-report: unknown configuration(s): %s" % " ".join(unknown))
+        return 2
     try:
         with open(os.path.join(d, "report.json")) as f:
             r = json.load(f)
