@@ -32,8 +32,9 @@ check: deps
 	-@$(MAKE) --no-print-directory guest
 	@tests/check
 
+# make bench BENCH_ARGS="--size small --configs ..." passes options to tools/bench (tools/bench --help).
 bench: all
-	@tools/bench
+	@tools/bench $(BENCH_ARGS)
 
 # A shell inside the testbed (for hosts without VT-x/SVM; natively where KVM
 # is real) with lamina, laminad and the guest kernel: `lamina create -c

@@ -10,7 +10,7 @@ _lamina()
 	local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]}
 	local cmds="create validate define start undefine autostart list info console shutdown
 		reboot destroy pause unpause mem-set vcpu-set vcpu-pin block-attach block-detach
-		network-attach network-detach top trace dumpxml version help"
+		network-attach network-detach top trace dumpxml version bench help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
@@ -28,6 +28,7 @@ _lamina()
 	help)
 		COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
 	list | top | version) ;;
+	bench) COMPREPLY=($(compgen -W "--size= --rounds= --scale= --configs= --out= --at-once suite micro store" -- "$cur")) ;;
 	block-attach)
 		[ "$COMP_CWORD" -eq 3 ] && COMPREPLY=($(compgen -f -- "$cur")) ||
 			COMPREPLY=($(compgen -W "$(_lamina_domains)" -- "$cur")) ;;

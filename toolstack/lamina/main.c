@@ -67,6 +67,14 @@ const struct cmd lamina_cmds[] = {
 	  "  -n, --count=N       stop after N hypercalls\n" },
 	{ "dumpxml", cmd_dumpxml, "NAME", "Print a domain's current configuration as XML.", NULL },
 	{ "version", cmd_version, "", "Show the versions of lamina and laminad.", NULL },
+	{ "bench", cmd_bench, "[OPTION]... [suite] [micro] [store]",
+	  "Run the benchmark suite and write its report (as make bench; needs the source tree).",
+	  "  --size=SIZE         smallest, small or full (default full)\n"
+	  "  --rounds=N          rounds of every configuration (default by size)\n"
+	  "  --scale=S           multiply the workloads' batch sizes by S\n"
+	  "  --configs=LIST      only these configurations, space-separated (default all)\n"
+	  "  --out=DIR           the results directory (default build/bench/results)\n"
+	  "  --at-once           in the testbed, every measurement in one testbed\n" },
 };
 const size_t lamina_ncmds = sizeof(lamina_cmds) / sizeof(lamina_cmds[0]);
 

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# check-report.py: checks a suite report's structure (tools/bench-report's output): every configuration, reasons for empty cells, JSON, plots.
+"""usage: check-report.py DIR [CONFIG ...]
+
+Prints one line per problem and exits 1 if there is any. CONFIG...: the
+configurations the run measured (default: all); each must have a value in
+at least one cell, and the others a reason in every cell."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+import bench_meta as meta  # noqa: E402
+
+problems = []
+
+
+def need(cond, what):
+    if not cond:
+        problems.append(what)
+    return cond
+
+
+def check_cells(r, measured):
+    cfg_ids = [c["id"] for c in meta.CONFIGS]
+    for wl in meta.WORKLOADS:
+        row = r["cells"].get(wl["id"])
+        if not need(row is not None, "workload %s has no row" % wl["id"]):
+            continue
+        for cid in cfg_ids:
+            c = row.get(cid)
+            if not need(c is not None, "cell %s/%s is missing" % (wl["id"], cid)):
+                continue
+            if c.get("median") is None:
+                need(isinstance(c.get("reason"), str) and len(c["reason"]) > 10,
+                     "empty cell %s/%s has no written reason" % (wl["id"], cid))
+            else:
+                need(c.get("samples") and all(isinstance(x, (int, float)) for x in c["samples"]),
+                     "cell %s/%s has a median but no raw samples" % (wl["id"], cid))
+    for cid in measured:
+        need(any(r["cells"][w["id"]][cid].get("median") is not None for w in meta.WORKLOADS),
+             "configuration %s was run but has no value anywhere" % cid)
+
+
+def check_exits(r):
+    for wid, row in r["exits"].items():
+        for c in meta.CONFIGS:
+            e = row.get(c["id"])
+            if not need(e is not None, "exit cell %s/%s is missing" % (wid, c["id"])):
+                continue
+            if e.get("kvm_per_op"):
+                rounds = [x for x in e["rounds"] if x.get("kvm_per_op")]
+                need(rounds and all(len(x["kvm"]) == 2 for x in rounds),
+                     "exit cell %s/%s lacks the counters' before/after values" % (wid, c["id"]))
+            else:
+                need(isinstance(e.get("reason"), str) and e["reason"],
+                     "empty exit cell %s/%s has no written reason" % (wid, c["id"]))
+
+
+def check_plots(r, d):
+    for fam in meta.FAMILIES:
+        p = r["plots"].get(fam["id"])
+        if not need(p is not None, "family %s has no plot entry" % fam["id"]):
+            continue
+        if not p["files"]:
+            need(isinstance(p.get("reason"), str) and p["reason"], "family %s: no plot and no reason" % fam["id"])
+            continue
+        for f in p["files"]:
+            path = os.path.join(d, f)
+            ok = os.path.isfile(path) and os.path.getsize(path) > 1000
+            if ok:
+                with open(path, "rb") as fh:
+                    head = fh.read(400)
+                ok = head.startswith(b"\x89PNG") if f.endswith(".png") else b"<svg" in head
+            need(ok, "plot %s is missing, empty or not %s" % (f, f.rsplit(".", 1)[-1]))
+        need(any(f.endswith(".png") for f in p["files"]) and any(f.endswith(".svg") for f in p["files"]),
+             "family %s: wants both SVG and PNG" % fam["id"])
+
+
+def check_md(d, r):
+    try:
+        with open(os.path.join(d, "report.md")) as f:
+            text = f.read()
+    except OSError as e:
+        need(False, "report.md: %s" % e)
+        return
+    for c in meta.CONFIGS:
+        need(c["label"] in text, "report.md does not name configuration %s" % c["label"])
+    need("exit counts do not" in text, "report.md does not say that exit counts do not depend on the machine")
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__)
+        return 2
+    d = sys.argv[1]
+    measured = sys.argv[2:] or [c["id"] for c in meta.CONFIGS]
+    unknown = [c for c in measured if c not in [x["id"] for x in meta.CONFIGS]]
+    if unknown:
+        print("check-report: unknown configuration(s): %s" % " ".join(unknown))
+        return 2
+    try:
+        with open(os.path.join(d, "report.json")) as f:
+            r = json.load(f)
+    except (OSError, ValueError) as e:
+        print("report.json: not parseable JSON: %s" % e)
+        return 1
+    for k in ("host", "host_kernel", "qemu", "lamina", "where", "date"):
+        need(r.get("meta", {}).get(k) not in (None, "", "?"), "meta.%s is missing" % k)
+    need([c["id"] for c in r.get("configurations", [])] == [c["id"] for c in meta.CONFIGS],
+         "configurations are not exactly the suite's")
+    check_cells(r, measured)
+    check_exits(r)
+    check_plots(r, d)
+    check_md(d, r)
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
