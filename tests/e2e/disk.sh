@@ -226,6 +226,10 @@ verdict() { # NAME FUNCTION: run it in this shell (it keeps $daemon), then one R
 }
 holder=
 verdict disk disk_test
+# A failed disk case may leave its domain (on_crash preserve) and back-end:
+# disk-errors judges only its own.
+lam destroy "$name" > /dev/null 2>&1
+for p in $(blkbacks "$img"); do kill -9 "$p" 2> /dev/null; done
 verdict disk-errors errors_test
 cleanup
 rm -rf "$tmp"
