@@ -4,7 +4,7 @@
 #
 # One Linux domain (2 vCPUs) in lamina-hvd, created with hvd_call, whose
 # disk vbd/0 is a 128 MiB sparse image served by a lamina-blkback started
-# by hand. The guest runs blk_linux.guest (appended to the initramfs as
+# by hand (and vbd/1, 32 MiB with 4096-byte sectors, by another). The guest runs blk_linux.guest (appended to the initramfs as
 # /lamina/run.sh) and prints "blkcase PASS|FAIL name"; when it prints
 # "@kill-backend" (with fio writing) this script kills the back-end with
 # SIGKILL and starts a new one on the same image.
@@ -28,7 +28,7 @@ within() { # SECONDS CMD...: wait for CMD to succeed
   "$@"
 }
 finish() {
-  kill -9 "$bk" 2> /dev/null
+  kill -9 "$bk" "$bk4k" 2> /dev/null
   $C '{"op":"stop-all"}' > /dev/null 2>&1
   kill "$hvd" 2> /dev/null
   wait 2> /dev/null
@@ -51,6 +51,10 @@ if [ -z "$id" ]; then
 fi
 "$here/lamina-blkback" "$id" 0 "$img" > "$tmp/bk1.log" 2>&1 &
 bk=$!
+# a second disk with 4096-byte logical sectors, for fio-verify
+dd if=/dev/zero of="$tmp/disk4k.img" bs=1048576 count=0 seek=32 2> /dev/null
+"$here/lamina-blkback" --sector-size 4096 "$id" 1 "$tmp/disk4k.img" > "$tmp/bk4k.log" 2>&1 &
+bk4k=$!
 
 # The console backlog holds the last 32 KiB, more than the guest prints
 # with "quiet": each look replaces the copy in con.
@@ -95,7 +99,7 @@ fi
 cat "$tmp/res"
 if grep -q 'RESULT FAIL' "$tmp/res"; then
   tail -n 25 "$con" | sed 's/^/  blk-linux| console: /'
-  for f in "$tmp/bk1.log" "$tmp/bk2.log" "$tmp/hvd.log"; do
+  for f in "$tmp/bk1.log" "$tmp/bk2.log" "$tmp/bk4k.log" "$tmp/hvd.log"; do
     [ -f "$f" ] && tail -n 8 "$f" | sed "s#^#  blk-linux| $(basename "$f"): #"
   done
 fi
