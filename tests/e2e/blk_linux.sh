@@ -49,7 +49,7 @@ if [ -z "$id" ]; then
   for n in $NAMES; do echo "RESULT FAIL blk/$n: lamina-hvd could not create the domain: $(tail -n1 "$tmp/hvd.log")"; done
   finish; exit 0
 fi
-"$here/lamina-blkback" "$id" 0 "$img" > "$tmp/bk1.log" 2>&1 &
+"$here/lamina-blkback" --verbose "$id" 0 "$img" > "$tmp/bk1.log" 2>&1 &
 bk=$!
 # a second disk with 4096-byte logical sectors, for fio-verify
 dd if=/dev/zero of="$tmp/disk4k.img" bs=1048576 count=0 seek=32 2> /dev/null
@@ -102,5 +102,8 @@ if grep -q 'RESULT FAIL' "$tmp/res"; then
   for f in "$tmp/bk1.log" "$tmp/bk2.log" "$tmp/bk4k.log" "$tmp/hvd.log"; do
     [ -f "$f" ] && tail -n 8 "$f" | sed "s#^#  blk-linux| $(basename "$f"): #"
   done
+  # why the back-end answered ERROR, if it refused requests
+  grep -h 'refused' "$tmp"/bk*.log 2> /dev/null | sed 's/.*refused/refused/' | sort | uniq -c | head -n 10 |
+    sed 's/^/  blk-linux| back-end: /'
 fi
 finish
