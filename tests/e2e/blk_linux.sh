@@ -60,7 +60,7 @@ bk4k=$!
 # with "quiet": each look replaces the copy in con.
 con=$tmp/con
 : > "$con"
-grab() { $C --console "$id" 2> /dev/null > "$tmp/snap" && [ -s "$tmp/snap" ] && cp "$tmp/snap" "$con"; }
+grab() { $C --console "$id" 2> /dev/null | tr -d '\r' > "$tmp/snap" && [ -s "$tmp/snap" ] && cp "$tmp/snap" "$con"; }
 state() { $C "{\"op\":\"get\",\"id\":$id}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'; }
 killed= killed_at= t=0 limit=1500
 while [ $t -lt $limit ]; do
