@@ -4,6 +4,8 @@ O := $(CURDIR)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
 BINDIR := $(PREFIX)/bin
+# Device back-ends (lamina-blkback); laminad finds them in ../libexec/lamina from its own directory.
+LIBEXECDIR := $(PREFIX)/libexec/lamina
 MANDIR := $(PREFIX)/share/man
 DATADIR := $(PREFIX)/share/lamina
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -50,11 +52,13 @@ kernel: guest
 # and bash completion, under $(DESTDIR)$(PREFIX).
 install:
 	@$(MAKE) --no-print-directory -C toolstack O=$(O) all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	@$(MAKE) --no-print-directory -C pvdrivers/blk O=$(O) all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(COMPDIR)
 	install -m 755 $(O)/toolstack/lamina $(O)/toolstack/laminad \
 		$(O)/hypervisor/hvd/lamina-hvd $(DESTDIR)$(BINDIR)
+	install -m 755 $(O)/pvdrivers/blk/lamina-blkback $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8

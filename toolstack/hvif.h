@@ -119,6 +119,15 @@ struct hvif {
 	int (*stop_all)(struct hv_backend *hv);
 	// False once the hypervisor process is gone (its domains with it).
 	bool (*alive)(struct hv_backend *hv);
+
+	// Device back-end processes (toolstack/laminad/devices.h).  The socket
+	// they connect to (passed to them as --socket), or NULL: this back-end
+	// has no back-end processes and simulates devices with disk_attach and
+	// friends.
+	const char *(*backend_socket)(struct hv_backend *hv);
+	// Ask the back-end process of device type/devid of d to detach and exit
+	// (it closes the device: the bus goes to Closed); 0 or -errno.
+	int (*backend_detach)(struct hv_dom *d, const char *type, unsigned devid);
 };
 
 extern const struct hvif hvif_fake;

@@ -229,6 +229,16 @@ static int fake_trace_read(struct hv_dom *d, struct hv_trace_event *ev)
 	return 1;
 }
 
+// With LAMINA_FAKE_BACKENDS set (tests), laminad starts device back-end
+// processes for fake domains too; they are given a socket that nothing serves.
+static const char *fake_backend_socket(struct hv_backend *hv)
+{
+	const char *on = getenv("LAMINA_FAKE_BACKENDS");
+
+	(void)hv;
+	return on && *on ? "/nonexistent/lamina-fake-hvd.sock" : NULL;
+}
+
 const struct hvif hvif_fake = {
 	.name = "fake",
 	.open = fake_open,
@@ -252,4 +262,5 @@ const struct hvif hvif_fake = {
 	.console_write = fake_con_write,
 	.trace_subscribe = fake_trace_subscribe,
 	.trace_read = fake_trace_read,
+	.backend_socket = fake_backend_socket,
 };

@@ -112,15 +112,12 @@ static json_object *create_req(const struct dom_config *cfg, bool paused)
 
 // What the schema accepts but this back-end cannot do yet is refused, never
 // listed and ignored: 0, or -1 with the element and the reason in err.
+// (Disks are served by lamina-blkback processes that laminad starts.)
 static int hh_refuse(const struct dom_config *cfg, char *err, size_t len)
 {
 	char mac[18];
 
-	if (cfg->ndisks)
-		snprintf(err, len, "<disk> %s (%s): the kvm back-end has no PV block device yet "
-			 "(issue 13), so the guest would never see it; remove the <disk> element",
-			 cfg->disks[0].target, cfg->disks[0].source);
-	else if (cfg->nnics && (mac_format(cfg->nics[0].mac, mac), 1))
+	if (cfg->nnics && (mac_format(cfg->nics[0].mac, mac), 1))
 		snprintf(err, len, "<interface> %s: the kvm back-end has no PV network device yet "
 			 "(issue 14), so the guest would never see it; remove the <interface> element",
 			 cfg->nics[0].has_mac ? mac : "(no MAC)");
@@ -269,6 +266,21 @@ static ssize_t hh_con_write(struct hv_dom *hd, const void *buf, size_t len)
 	return taken;
 }
 
+static const char *hh_backend_socket(struct hv_backend *be)
+{
+	return be->sock;
+}
+
+// lamina-hvd sends the device's back-end a detach event (and cuts it off 2 s later).
+static int hh_backend_detach(struct hv_dom *hd, const char *type, unsigned devid)
+{
+	json_object *rq = hh_req("backend-detach", hd->id);
+
+	put_str(rq, "type", type);
+	put_u64(rq, "devid", devid);
+	return simple(hd, rq);
+}
+
 const struct hvif hvif_hvd = {
 	.name = "kvm",
 	.keeps_domains = true,
@@ -293,4 +305,6 @@ const struct hvif hvif_hvd = {
 	.recover = hh_recover,
 	.stop_all = hh_stop_all,
 	.alive = hh_alive,
+	.backend_socket = hh_backend_socket,
+	.backend_detach = hh_backend_detach,
 };

@@ -69,7 +69,7 @@ static const struct spec specs[] = {
 	  { { offsetof(struct lp_version, daemon), 32, 1 },
 	    { offsetof(struct lp_version, backend), 32, 1 } } },
 	{ LP_REPLY_LIST, "domain list", ARRAY, sizeof(struct lp_dom_stats), { NAMEF } },
-	{ LP_REPLY_INFO, "domain info", TAIL, sizeof(struct lp_dom_stats), { NAMEF } },
+	{ LP_REPLY_INFO, "domain info", TAIL, sizeof(struct lp_info), { NAMEF } },
 	{ LP_REPLY_TEXT, "text", BYTES, 0, { { 0 } } },
 	{ LP_CONSOLE_DATA, "console data", BYTES, 0, { { 0 } } },
 	{ LP_TRACE_EVENT, "trace event", FIXED, sizeof(struct lp_trace_event),
@@ -164,6 +164,23 @@ static int check_strings(const struct spec *s, const uint8_t *p, struct lp_err *
 	return 0;
 }
 
+// The devices of an info reply: a count in range, every string terminated.
+static int check_devs(const struct lp_info *in, struct lp_err *e)
+{
+	if (in->ndevs > LP_MAX_DEVS)
+		return fail(e, EBADMSG, "domain info message lists %u devices (at most %d)",
+			    in->ndevs, LP_MAX_DEVS);
+	for (uint32_t i = 0; i < in->ndevs; i++) {
+		const struct lp_dev *d = &in->devs[i];
+		if (!memchr(d->type, 0, sizeof(d->type)) || !memchr(d->key, 0, sizeof(d->key)) ||
+		    !memchr(d->state, 0, sizeof(d->state)) || !memchr(d->note, 0, sizeof(d->note)) ||
+		    !memchr(d->source, 0, sizeof(d->source)))
+			return fail(e, EBADMSG, "domain info message: device %u has an "
+				    "unterminated string", i);
+	}
+	return 0;
+}
+
 int lp_check_payload(uint16_t type, const void *payload, uint32_t len, struct lp_err *e)
 {
 	const struct spec *s = spec_of(type);
@@ -178,6 +195,8 @@ int lp_check_payload(uint16_t type, const void *payload, uint32_t len, struct lp
 		if (s->shape != ARRAY)
 			break;
 	}
+	if (type == LP_REPLY_INFO)
+		return check_devs(payload, e);
 	return 0;
 }
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #define LP_MAGIC 0x414e4d4cu // "LMNA" in memory on little-endian hosts
-#define LP_VERSION 3 // 3: define/start/undefine/autostart, 32-byte count names, domain flags
+#define LP_VERSION 4 // 4: devices and their back-ends in the info reply (lp_info)
 #define LP_MAX_PAYLOAD (1u << 20)
 #define LP_NAME_MAX 64
 #define LP_MAX_CPUS 1024
@@ -66,7 +66,7 @@ enum lp_type {
 	LP_REPLY_ERROR, // lp_error + message (frozen)
 	LP_REPLY_VERSION, // lp_version
 	LP_REPLY_LIST, // lp_dom_stats[]
-	LP_REPLY_INFO, // lp_dom_stats + domain XML
+	LP_REPLY_INFO, // lp_info + domain XML
 	LP_REPLY_TEXT, // text
 	// Streams.
 	LP_CONSOLE_DATA = 0x200, // bytes
@@ -169,6 +169,29 @@ struct lp_dom_stats {
 	uint32_t nexits, nhcalls;
 	struct lp_count exits[LP_MAX_EXIT_REASONS]; // exits to user space, by kind
 	struct lp_count hcalls[LP_MAX_HCALL_KINDS]; // by hypercall
+};
+
+// One device of a domain and its back-end process (LP_REPLY_INFO).
+#define LP_MAX_DEVS 24
+struct lp_dev {
+	char type[8]; // bus type: "vbd" (disk)
+	char key[16]; // what it is called: the disk's target
+	char state[16]; // its back-end: starting, running, restarting, failed, stopping, simulated
+	char note[128]; // why it is in that state, if it is worth saying ("" else)
+	uint32_t pid; // the back-end process, 0 if none
+	uint32_t restarts; // since laminad took it on
+	uint32_t readonly;
+	uint32_t pad;
+	uint64_t virtual_bytes; // the disk's size as the guest sees it (0: unknown)
+	uint64_t allocated_bytes; // what the image takes on the host (thin provisioning)
+	char source[4096]; // the image
+};
+
+struct lp_info {
+	struct lp_dom_stats st;
+	uint32_t ndevs; // at most LP_MAX_DEVS
+	uint32_t pad;
+	struct lp_dev devs[LP_MAX_DEVS];
 };
 
 struct lp_trace_event {

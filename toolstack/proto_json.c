@@ -38,6 +38,34 @@ struct json_object *lpj_stats(const struct lp_dom_stats *st)
 	return o;
 }
 
+// The disks of an info reply, each with its back-end process.
+static struct json_object *disks(const struct lp_info *in)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; i < in->ndevs && i < LP_MAX_DEVS; i++) {
+		const struct lp_dev *dv = &in->devs[i];
+		struct json_object *o = json_object_new_object(), *bk = json_object_new_object();
+		if (strcmp(dv->type, "vbd")) {
+			json_object_put(o);
+			json_object_put(bk);
+			continue;
+		}
+		add(o, "target", json_object_new_string(dv->key));
+		add(o, "source", json_object_new_string(dv->source));
+		add(o, "readonly", json_object_new_boolean(dv->readonly));
+		add(o, "virtual_bytes", json_object_new_uint64(dv->virtual_bytes));
+		add(o, "allocated_bytes", json_object_new_uint64(dv->allocated_bytes));
+		add(bk, "state", json_object_new_string(dv->state));
+		add(bk, "pid", dv->pid ? json_object_new_int64(dv->pid) : NULL);
+		add(bk, "restarts", json_object_new_int64(dv->restarts));
+		add(bk, "note", json_object_new_string(dv->note));
+		add(o, "backend", bk);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static struct json_object *list(const uint8_t *p, uint32_t len)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -71,7 +99,8 @@ struct json_object *lpj_result(uint16_t type, const uint8_t *p, uint32_t len)
 	case LP_REPLY_INFO:
 		o = json_object_new_object();
 		add(o, "domain", lpj_stats((const void *)p));
-		add(o, "xml", json_object_new_string((const char *)p + sizeof(struct lp_dom_stats)));
+		add(o, "disks", disks((const void *)p));
+		add(o, "xml", json_object_new_string((const char *)p + sizeof(struct lp_info)));
 		return o;
 	case LP_REPLY_TEXT:
 		o = json_object_new_object();

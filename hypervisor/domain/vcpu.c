@@ -221,9 +221,16 @@ void *vcpu_main(void *arg)
 {
 	struct vcpu *v = arg;
 
+	char why[128];
+
 	self = v;
 	if (timer_vcpu_init(v, SIG_KICK) < 0) {
 		dom_crash(v->d, "vCPU %d: cannot create its timer: %s", v->id, strerror(errno));
+		return NULL;
+	}
+	if (vcpu_sandbox(v, why, sizeof(why)) < 0) {
+		dom_crash(v->d, "vCPU %d: cannot load its sandbox: %s", v->id, why);
+		timer_vcpu_fini(v);
 		return NULL;
 	}
 	while (may_run(v)) {

@@ -58,11 +58,31 @@ static int range_ok(uint64_t sector, uint64_t units, const struct blk_disk *d, s
 	return 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
+static void sift(uint32_t *a, unsigned root, unsigned n)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	for (unsigned c; (c = 2 * root + 1) < n; root = c) {
+		if (c + 1 < n && a[c + 1] > a[c])
+			c++;
+		if (a[root] >= a[c])
+			return;
+		uint32_t t = a[root];
+		a[root] = a[c];
+		a[c] = t;
+	}
+}
 
-	return x < y ? -1 : x > y;
+// Heapsort, in place: no allocation and no system call. (glibc's qsort
+// may ask sysinfo how much memory there is, which the sandbox forbids.)
+static void sort_u32(uint32_t *a, unsigned n)
+{
+	for (unsigned i = n / 2; i-- > 0;)
+		sift(a, i, n);
+	for (unsigned i = n; i-- > 1;) {
+		uint32_t t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		sift(a, 0, i);
+	}
 }
 
 // No grant twice in one request, data or indirect: 0 or ERR.
@@ -75,7 +95,7 @@ static int grants_distinct(struct blk_plan *p)
 		all[n++] = p->seg[i].gref;
 	for (unsigned i = 0; i < p->nind; i++)
 		all[n++] = p->ind[i];
-	qsort(all, n, sizeof(all[0]), cmp_u32);
+	sort_u32(all, n);
 	for (unsigned i = 1; i < n; i++)
 		if (all[i] == all[i - 1])
 			return refuse(p, ERR, "a grant appears twice in one request");

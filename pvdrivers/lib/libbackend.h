@@ -51,10 +51,23 @@ int lbk_bind(struct lbk *b, uint32_t port, int *doorbell, int *kick);
 // away, -ECANCELED asked to detach.
 int lbk_wait(struct lbk *b, int timeout_ms, char *path, size_t len);
 // Once set up (attached, mapped, bound), give up every system call the
-// serving loop does not need (sandbox.c: a libseccomp allowlist; the rest
-// fail with EPERM): no opening files or sockets, no exec, no ioctl.
-// Further lbk_map calls still work (mmap is allowed); lbk_connect does not.
-int lbk_sandbox(struct lbk *b);
+// serving loop does not need (sandbox.c: a libseccomp allowlist for the
+// whole process). Allowed: the common list in sandbox.c (the lamina-hvd
+// socket, eventfds, udmabuf mappings, memory, time, exit) plus
+// extra[0..n), native system call numbers (__NR_*) that this back-end's
+// own loop needs (lamina-blkback: io_uring_enter). Any other call kills
+// the process with SIGSYS (SCMP_ACT_KILL_PROCESS): no opening files or
+// sockets, no exec, no ioctl. Further lbk_map calls still work (mmap is
+// allowed); lbk_connect does not. Irreversible; call it once. A stdio
+// stream written after this needs its buffer already (setvbuf with a
+// buffer, an unbuffered stream, or a first write before): glibc sizes a
+// lazily allocated buffer with fstat, which is not allowed.
+// Diagnostics, from the environment of whoever starts the back-end:
+// LAMINA_SANDBOX=log lets forbidden calls run and the kernel logs each
+// (SCMP_ACT_LOG, an audit record); LAMINA_SANDBOX=trap prints each one's
+// name on stderr and makes it fail with ENOSYS; kill (or unset) is the
+// default. Another value: -EINVAL, no filter loaded.
+int lbk_sandbox(struct lbk *b, const int *extra, size_t n);
 // A raw request (tests): text out, the reply into rep (NUL-terminated), descriptors into fds.
 int lbk_raw(struct lbk *b, const char *text, char *rep, size_t len, int *fds, unsigned *nfds);
 

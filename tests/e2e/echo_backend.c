@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 // echo_backend: the test back-end process of the "echo" device, on libbackend; its modes probe what it must not reach and misbehave on purpose.
 //
-// usage: echo_backend ID MODE, MODE one of
-//   serve    handshake, then answer echo requests until the front-end closes or we are detached
-//   probe    serve, after checking that nothing beyond the granted pages can be mapped
-//   hostile  send bad requests (each must get its specific error), then stop answering
+// usage: echo_backend ID MODE [DEVID], for device echo/DEVID (0) of domain ID; MODE one of
+//   serve      handshake, then answer echo requests until the front-end closes or we are detached
+//   probe      serve, after checking that nothing beyond the granted pages can be mapped
+//   hostile    send bad requests (each must get its specific error), then stop answering
+//   forbidden  TEST ONLY: serve one round, then make a system call the sandbox
+//              forbids (open), which must kill this process with SIGSYS
+//              (tests/e2e/sandbox.sh). Chosen here, on the command line of a
+//              test program; nothing a guest sends can reach it.
 // Prints "echo_backend: ..." lines; exits 0 when every check held.
 #include "backend_echo.h"
 #include "libbackend.h"
@@ -15,9 +19,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PG 4096
@@ -27,6 +33,8 @@ static struct lbk b;
 static int fails;
 static struct echo_front bf; // the back-to-front ring: we ask
 static unsigned answered; // correct answers to our requests
+static unsigned echoed; // front-end requests answered
+static bool forbidden; // mode "forbidden" (test only)
 
 static void check(int ok, const char *what)
 {
@@ -104,6 +112,36 @@ static void probe(int data_fd, const uint32_t *data)
 	      "mmap at an offset past the granted pages fails");
 }
 
+// The sandbox the serving loop will run in: a child that loads it and
+// opens a file dies by SIGSYS (the child shares our connection and leaves it alone).
+static void probe_sandbox(void)
+{
+	int st = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (lbk_sandbox(&b, NULL, 0))
+			_exit(3);
+		open("/dev/udmabuf", O_RDWR);
+		_exit(4);
+	}
+	check(pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS,
+	      "in the sandbox, opening a file kills the process with SIGSYS");
+}
+
+// TEST ONLY (mode "forbidden"): once a round is served and our own
+// requests answered, a call the sandbox forbids. We must not come back.
+static void forbidden_call(void)
+{
+	int fd;
+
+	printf("echo_backend: test only: calling open(\"/etc/passwd\") inside the sandbox\n");
+	fd = open("/etc/passwd", O_RDONLY);
+	check(0, fd < 0 ? "the forbidden open failed instead of killing us"
+			: "the forbidden open succeeded inside the sandbox");
+	exit(1);
+}
+
 // Answer what is pending (a budget per call); kick the guest if it asked.
 static int drain(struct echo_back *bk, uint8_t *data, int kick)
 {
@@ -125,6 +163,7 @@ static int drain(struct echo_back *bk, uint8_t *data, int kick)
 			*rsp = (struct echo_rsp){ .id = rq.id, .sum = sum };
 		}
 		n++;
+		echoed++;
 	}
 	if (n && echo_push_responses(bk) && write(kick, &one, sizeof(one)) != sizeof(one))
 		return -EIO;
@@ -172,6 +211,8 @@ static int serve(struct echo_back *bk, uint8_t *data, int bell, int kick)
 		int more = drain(bk, data, kick);
 		if (more < 0 || (more = take_answers()) < 0)
 			return more;
+		if (forbidden && echoed >= ECHO_REQUESTS && answered == ECHO_BACK_REQUESTS)
+			forbidden_call();
 		if (more)
 			continue;
 		if (poll(p, 2, 1000) < 0)
@@ -235,14 +276,18 @@ int main(int argc, char **argv)
 	uint32_t ring_ref, ring2_ref, data[ECHO_PAGES], port;
 	struct echo_back bk;
 	int rc, bell, kick, data_fd;
-	unsigned id;
+	unsigned id, devid = argc == 4 ? (unsigned)atoi(argv[3]) : 0;
 
-	if (argc != 3 || !(id = (unsigned)atoi(argv[1]))) {
-		fprintf(stderr, "usage: echo_backend ID serve|probe|hostile\n");
+	if (argc < 3 || argc > 4 || !(id = (unsigned)atoi(argv[1]))) {
+		fprintf(stderr, "usage: echo_backend ID serve|probe|hostile|forbidden [DEVID]\n");
 		return 2;
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	if ((rc = lbk_connect(&b, NULL)) || (rc = lbk_attach(&b, id, "echo", 0)))
+	// A buffer of our own: glibc would allocate one at the first printf
+	// and fstat stdout for its size, a call the sandbox forbids.
+	static char outbuf[4096];
+	setvbuf(stdout, outbuf, _IOLBF, sizeof(outbuf));
+	forbidden = !strcmp(argv[2], "forbidden");
+	if ((rc = lbk_connect(&b, NULL)) || (rc = lbk_attach(&b, id, "echo", devid)))
 		die("attach", rc);
 	if (!strcmp(argv[2], "hostile"))
 		wait_fe(LAMINA_BUS_INITIALISING, true); // the front's keys exist once it runs
@@ -266,11 +311,10 @@ int main(int argc, char **argv)
 		probe(data_fd, data);
 	if ((rc = lbk_bind(&b, port, &bell, &kick)))
 		die("bind", rc);
-	if ((rc = lbk_sandbox(&b)))
-		die("sandbox", rc);
 	if (!strcmp(argv[2], "probe"))
-		check(open("/dev/udmabuf", O_RDWR) < 0 && errno == EPERM,
-		      "in the sandbox, opening a file fails with EPERM");
+		probe_sandbox();
+	if ((rc = lbk_sandbox(&b, NULL, 0))) // the common list is all the echo loop needs
+		die("sandbox", rc);
 	if ((rc = lbk_write(&b, lbk_be(&b, "state"), "4")))
 		die("state Connected", rc);
 	printf("echo_backend: connected to domain %u\n", b.domid);

@@ -8,8 +8,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static void print_devices(const struct dom_config *cfg)
+// One disk: target, image, sizes, then its back-end on the next line.
+static void print_disk(const struct lp_dev *dv, bool first)
 {
+	char a[32], b[32];
+
+	printf("%-14s %s %s%s, %s (%s allocated)\n", first ? "Disks:" : "", dv->key, dv->source,
+	       dv->readonly ? " (read-only)" : "", fmt_kib(dv->virtual_bytes / 1024, a, sizeof(a)),
+	       fmt_kib((dv->allocated_bytes + 1023) / 1024, b, sizeof(b)));
+	printf("%-14s   back-end %s", "", dv->state);
+	if (dv->pid)
+		printf(", pid %u", dv->pid);
+	if (dv->note[0])
+		printf(": %s", dv->note);
+	printf("\n");
+}
+
+static void print_devices(const struct dom_config *cfg, const struct lp_info *in)
+{
+	bool first = true;
 	char mac[18];
 
 	printf("%-14s %s\n", "Kernel:", cfg->kernel);
@@ -17,9 +34,11 @@ static void print_devices(const struct dom_config *cfg)
 		printf("%-14s %s\n", "Initrd:", cfg->initrd);
 	if (cfg->cmdline)
 		printf("%-14s %s\n", "Cmdline:", cfg->cmdline);
-	for (size_t i = 0; i < cfg->ndisks; i++)
-		printf("%-14s %s %s%s\n", i ? "" : "Disks:", cfg->disks[i].target,
-		       cfg->disks[i].source, cfg->disks[i].readonly ? " (read-only)" : "");
+	for (uint32_t i = 0; i < in->ndevs; i++)
+		if (!strcmp(in->devs[i].type, "vbd")) {
+			print_disk(&in->devs[i], first);
+			first = false;
+		}
 	for (size_t i = 0; i < cfg->nnics; i++) {
 		mac_format(cfg->nics[i].mac, mac);
 		printf("%-14s %s network %s\n", i ? "" : "Interfaces:", mac,
@@ -38,8 +57,9 @@ static void print_counts(const char *label, const struct lp_count *c, uint32_t n
 	printf("\n");
 }
 
-static void print_info(const struct lp_dom_stats *st, const struct dom_config *cfg)
+static void print_info(const struct lp_info *in, const struct dom_config *cfg)
 {
+	const struct lp_dom_stats *st = &in->st;
 	char a[32], b[32];
 
 	printf("%-14s %s\n%-14s %u\n%-14s %s\n", "Name:", st->name, "Id:", st->id, "State:",
@@ -48,7 +68,7 @@ static void print_info(const struct lp_dom_stats *st, const struct dom_config *c
 	printf("%-14s %s of %s\n", "Memory:", fmt_kib(st->mem_kib, a, sizeof(a)),
 	       fmt_kib(st->maxmem_kib, b, sizeof(b)));
 	printf("%-14s %s\n", "CPU time:", fmt_cpu(st->cpu_ns, a, sizeof(a)));
-	print_devices(cfg);
+	print_devices(cfg, in);
 	print_counts("Exits:", st->exits, st->nexits);
 	printf("%-14s %llu\n", "Hypercalls:", (unsigned long long)st->hypercalls);
 	if (st->nhcalls)
@@ -83,13 +103,13 @@ int cmd_info(const struct cmd *self, int argc, char **argv)
 		lp_msg_free(&m);
 		return rc;
 	}
-	xml = (const char *)m.payload + sizeof(struct lp_dom_stats);
+	xml = (const char *)m.payload + sizeof(struct lp_info);
 	if (config_load_mem(xml, strlen(xml), "<laminad>", &env, &cfg, &err)) {
 		err_msg("laminad sent a configuration that does not load:\n%s", err.msg);
 		lp_msg_free(&m);
 		return EXIT_FAIL;
 	}
-	print_info((const struct lp_dom_stats *)m.payload, &cfg);
+	print_info((const struct lp_info *)m.payload, &cfg);
 	config_free(&cfg);
 	lp_msg_free(&m);
 	return EXIT_OK;

@@ -42,6 +42,8 @@ struct daemon {
 	struct config_env env;
 	int lfd, lock_fd;
 	char statedir[PATH_MAX - 64]; // defined domains (persist.c)
+	char bk_socket[PATH_MAX]; // where back-end processes connect; "" = devices simulated
+	int dev_epfd; // every back-end's pidfd (devices.h), -1 if none
 	struct conn *conns[MAX_CONNS];
 	size_t nconns;
 };

@@ -35,6 +35,35 @@ void dom_assign_mac(struct daemon *dm, uint8_t mac[6])
 	new_mac(dm, mac, NULL);
 }
 
+// Create d in the hypervisor paused, start its device back-ends, then let
+// its vCPUs run unless `paused`: the guest finds its back-ends waiting.
+// 0, or -1 with err (nothing is left of it in the hypervisor).
+static int bring_up(struct daemon *dm, struct domain *d, bool paused, char *err, size_t errlen)
+{
+	int rc;
+
+	d->hd = dm->ops->create(dm->hv, &d->cfg, d->id, true, err, errlen);
+	if (!d->hd)
+		return -1;
+	if (dm->ops->dom_id)
+		reg_set_id(&dm->reg, d, dm->ops->dom_id(d->hd));
+	if (d->log_fd < 0 && domlog_open(dm, d)) // before the back-ends: they write to it
+		fprintf(stderr, "laminad: cannot open the logs of '%s' in %s\n", d->cfg.name,
+			dm->logdir);
+	if (dev_start_all(dm, d, err, errlen))
+		goto undo;
+	if (!paused && (rc = dm->ops->unpause(d->hd))) {
+		snprintf(err, errlen, "cannot start its vCPUs: %s", strerror(-rc));
+		dev_stop_all(dm, d);
+		goto undo;
+	}
+	return 0;
+undo:
+	dm->ops->destroy(d->hd);
+	d->hd = NULL;
+	return -1;
+}
+
 struct domain *dom_create(struct daemon *dm, struct dom_config *cfg, bool paused,
 			  char *err, size_t errlen)
 {
@@ -48,16 +77,12 @@ struct domain *dom_create(struct daemon *dm, struct dom_config *cfg, bool paused
 	d = reg_add(&dm->reg, cfg, err, errlen);
 	if (!d)
 		return NULL;
-	d->hd = dm->ops->create(dm->hv, &d->cfg, d->id, paused, err, errlen);
-	if (!d->hd) {
+	if (bring_up(dm, d, paused, err, errlen)) {
+		domlog(d, "create failed: %s", err);
+		domlog_close(d);
 		reg_remove(&dm->reg, d); // nothing half-created stays behind
 		return NULL;
 	}
-	if (dm->ops->dom_id)
-		reg_set_id(&dm->reg, d, dm->ops->dom_id(d->hd));
-	if (domlog_open(dm, d))
-		fprintf(stderr, "laminad: cannot open the logs of '%s' in %s\n", d->cfg.name,
-			dm->logdir);
 	domlog(d, "created: id %u, %u vCPUs, %llu KiB%s", d->id, d->cfg.vcpus_current,
 	       (unsigned long long)d->cfg.memory_kib, paused ? ", paused" : "");
 	return d;
@@ -66,6 +91,7 @@ struct domain *dom_create(struct daemon *dm, struct dom_config *cfg, bool paused
 void dom_destroy(struct daemon *dm, struct domain *d, const char *why)
 {
 	streams_end(d, why);
+	dev_stop_all(dm, d);
 	domlog(d, "destroyed: %s", why);
 	dm->ops->destroy(d->hd);
 	domlog_close(d);
@@ -74,20 +100,18 @@ void dom_destroy(struct daemon *dm, struct domain *d, const char *why)
 
 static void restart(struct daemon *dm, struct domain *d)
 {
-	char err[256];
+	char err[512];
 
+	dev_stop_all(dm, d);
 	dm->ops->destroy(d->hd);
 	reg_renumber(&dm->reg, d);
-	d->hd = dm->ops->create(dm->hv, &d->cfg, d->id, false, err, sizeof(err));
-	if (!d->hd) {
+	if (bring_up(dm, d, false, err, sizeof(err))) {
 		domlog(d, "restart failed: %s", err);
 		streams_end(d, "restart failed");
 		domlog_close(d);
 		reg_remove(&dm->reg, d);
 		return;
 	}
-	if (dm->ops->dom_id)
-		reg_set_id(&dm->reg, d, dm->ops->dom_id(d->hd));
 	if (d->ntracers)
 		HVCALL(dm, trace_subscribe, d->hd, true);
 	domlog(d, "restarted as id %u", d->id);
@@ -117,6 +141,7 @@ static void hypervisor_lost(struct daemon *dm)
 {
 	fprintf(stderr, "laminad: lamina-hvd went away, and every domain with it; stopping\n");
 	for (size_t i = 0; i < dm->reg.n; i++) {
+		dev_forget_all(dm->reg.doms[i]); // they lost their devices too
 		streams_end(dm->reg.doms[i], "lamina-hvd went away");
 		domlog(dm->reg.doms[i], "lost: lamina-hvd went away");
 	}

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 volatile sig_atomic_t laminad_stop;
@@ -109,6 +110,17 @@ static void signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+// Device back-end processes: where they connect, and one epoll set for their pidfds.
+static void backends_setup(struct daemon *dm)
+{
+	const char *sock = dm->ops->backend_socket ? dm->ops->backend_socket(dm->hv) : NULL;
+
+	snprintf(dm->bk_socket, sizeof(dm->bk_socket), "%s", sock ? sock : "");
+	dm->dev_epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (dm->dev_epfd < 0)
+		fprintf(stderr, "laminad: epoll: %s; dead back-ends go unnoticed\n", strerror(errno));
+}
+
 static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errlen)
 {
 	dm->ops = pick_backend(o->backend, err, errlen);
@@ -139,6 +151,7 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 	dm->hv = dm->ops->open(&env, err, errlen);
 	if (!dm->hv)
 		return -1;
+	backends_setup(dm);
 	int n = dom_reattach(dm, err, errlen);
 	if (n > 0)
 		fprintf(stderr, "laminad: re-attached %d running domain%s\n", n, n == 1 ? "" : "s");
@@ -213,12 +226,14 @@ static void teardown(struct daemon *dm)
 	server_close(dm);
 	if (dm->hv)
 		dm->ops->close(dm->hv);
+	if (dm->dev_epfd >= 0)
+		close(dm->dev_epfd);
 	xmlCleanupParser();
 }
 
 int main(int argc, char **argv)
 {
-	static struct daemon dm = { .lfd = -1, .lock_fd = -1 };
+	static struct daemon dm = { .lfd = -1, .lock_fd = -1, .dev_epfd = -1 };
 	struct opts o = { .ready_fd = -1 };
 	char err[512];
 	int rc;

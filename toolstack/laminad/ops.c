@@ -99,15 +99,22 @@ static void op_list(struct daemon *dm, struct conn *c, const void *p, uint32_t l
 static void op_info(struct daemon *dm, struct conn *c, const void *p, uint32_t len)
 {
 	struct domain *d = op_domain(dm, c, p);
-	struct lp_dom_stats st;
+	struct lp_info *in;
 	char *xml;
 
 	(void)len;
 	if (!d)
 		return;
-	dom_stats(dm, d, &st);
+	in = calloc(1, sizeof(*in));
 	xml = config_to_xml(&d->cfg);
-	conn_send(c, LP_REPLY_INFO, &st, sizeof(st), xml, strlen(xml) + 1);
+	if (!in || !xml) {
+		conn_error(c, ENOMEM, "out of memory");
+	} else {
+		dom_stats(dm, d, &in->st);
+		in->ndevs = (uint32_t)dev_describe(dm, d, in->devs, LP_MAX_DEVS);
+		conn_send(c, LP_REPLY_INFO, in, sizeof(*in), xml, strlen(xml) + 1);
+	}
+	free(in);
 	free(xml);
 }
 

@@ -4,11 +4,9 @@
 #include "units.h"
 
 #include <errno.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 void op_memset(struct daemon *dm, struct conn *c, const void *p)
@@ -80,41 +78,27 @@ void op_vcpupin(struct daemon *dm, struct conn *c, const void *p)
 		conn_ok(c, d->id);
 }
 
-static int find_disk(const struct dom_config *cfg, const char *target)
-{
-	for (size_t i = 0; i < cfg->ndisks; i++)
-		if (!strcmp(cfg->disks[i].target, target))
-			return (int)i;
-	return -1;
-}
-
 static const char *block_problem(const struct lp_block *rq, const struct dom_config *cfg)
 {
-	regex_t rx;
-	struct stat st;
-	int bad;
-
-	regcomp(&rx, "^xvd[a-z]{1,2}$", REG_EXTENDED | REG_NOSUB);
-	bad = regexec(&rx, rq->target, 0, NULL, 0);
-	regfree(&rx);
-	if (bad)
+	if (dev_kind_vbd.devid(rq->target) < 0)
 		return "the target must be xvd and one or two letters, such as xvdb";
-	if (find_disk(cfg, rq->target) >= 0)
+	if (dev_index(&dev_kind_vbd, cfg, rq->target) >= 0)
 		return "that target is already in use";
 	if (cfg->ndisks == DOM_MAX_DISKS)
 		return "the domain has the most disks it can have";
 	if (rq->source[0] != '/')
 		return "the source path must be absolute";
-	if (stat(rq->source, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
-		return "the source is not an existing file or block device";
 	return NULL;
 }
 
+// The disk joins the configuration first (its back-end is built from it)
+// and leaves it again if the back-end does not start.
 void op_block_attach(struct daemon *dm, struct conn *c, const void *p)
 {
 	const struct lp_block *rq = p;
 	struct domain *d = op_domain(dm, c, rq->name);
-	struct dom_disk disk = { .readonly = rq->readonly != 0 };
+	struct dom_disk *disk;
+	char err[512];
 	const char *why;
 
 	if (!d)
@@ -124,14 +108,23 @@ void op_block_attach(struct daemon *dm, struct conn *c, const void *p)
 			   rq->target, d->cfg.name, why);
 		return;
 	}
-	snprintf(disk.target, sizeof(disk.target), "%s", rq->target);
-	disk.source = strdup(rq->source);
-	if (!disk.source || !op_result(dm, c, d, HVCALL(dm, disk_attach, d->hd, &disk),
-				       "disk attach")) {
-		free(disk.source);
+	disk = &d->cfg.disks[d->cfg.ndisks];
+	*disk = (struct dom_disk){ .readonly = rq->readonly != 0, .source = strdup(rq->source) };
+	snprintf(disk->target, sizeof(disk->target), "%s", rq->target);
+	if (!disk->source) {
+		conn_error(c, ENOMEM, "out of memory");
 		return;
 	}
-	d->cfg.disks[d->cfg.ndisks++] = disk;
+	d->cfg.ndisks++;
+	if (dev_attach(dm, d, &dev_kind_vbd, d->cfg.ndisks - 1, err, sizeof(err))) {
+		free(disk->source);
+		d->cfg.ndisks--;
+		conn_error(c, EINVAL, "cannot attach %s as %s to '%s': %s", rq->source,
+			   rq->target, d->cfg.name, err);
+		return;
+	}
+	domlog(d, "disk %s attached: %s%s", rq->target, rq->source,
+	       rq->readonly ? " (read-only)" : "");
 	conn_ok(c, d->id);
 }
 
@@ -139,15 +132,22 @@ void op_block_detach(struct daemon *dm, struct conn *c, const void *p)
 {
 	const struct lp_block *rq = p;
 	struct domain *d = op_domain(dm, c, rq->name);
-	int i = d ? find_disk(&d->cfg, rq->target) : -1;
+	int i = d ? dev_index(&dev_kind_vbd, &d->cfg, rq->target) : -1;
+	char err[512];
 
-	if (d && i < 0)
-		conn_error(c, ENOENT, "'%s' has no disk %s", d->cfg.name, rq->target);
-	if (i < 0 || !op_result(dm, c, d, HVCALL(dm, disk_detach, d->hd, rq->target),
-				"disk detach"))
+	if (!d)
 		return;
+	if (i < 0) {
+		conn_error(c, ENOENT, "'%s' has no disk %s", d->cfg.name, rq->target);
+		return;
+	}
+	if (dev_detach(dm, d, &dev_kind_vbd, rq->target, err, sizeof(err))) {
+		conn_error(c, EIO, "cannot detach %s from '%s': %s", rq->target, d->cfg.name, err);
+		return;
+	}
 	free(d->cfg.disks[i].source);
 	d->cfg.disks[i] = d->cfg.disks[--d->cfg.ndisks];
+	domlog(d, "disk %s detached", rq->target);
 	conn_ok(c, d->id);
 }
 

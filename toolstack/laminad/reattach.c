@@ -3,8 +3,9 @@
 //
 // At start every domain lamina-hvd runs comes back into the registry under
 // its id, with the configuration laminad gave at create (the domain XML,
-// kept opaque by lamina-hvd), its logs re-opened and its recent console
-// output ready for `lamina console`.  Output produced while no laminad ran
+// kept opaque by lamina-hvd), its logs re-opened, its recent console
+// output ready for `lamina console` and its device back-ends adopted
+// (devices.h).  Output produced while no laminad ran
 // is appended to NAME.console.log from lamina-hvd's backlog, without
 // repeating what the log already holds.
 #include "laminad.h"
@@ -109,6 +110,7 @@ static void on_found(void *ctx, const struct hvif_found *f)
 			dm->logdir);
 	domlog(d, "re-attached: id %u, running on in lamina-hvd", d->id);
 	console_catch_up(dm, d, f->console ? f->console : "", f->console_len);
+	dev_adopt_all(dm, d);
 	fc->n++;
 }
 
@@ -124,6 +126,7 @@ int dom_reattach(struct daemon *dm, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot list the domains of the back-end: %s", strerror(-rc));
 		return -1;
 	}
+	dev_pidfiles_prune(dm);
 	return fc.n;
 }
 
@@ -132,6 +135,7 @@ void dom_detach_all(struct daemon *dm)
 	while (dm->reg.n) {
 		struct domain *d = dm->reg.doms[dm->reg.n - 1];
 		streams_end(d, "laminad stopped; the domain runs on");
+		dev_forget_all(d); // its back-ends run on too
 		if (!laminad_lost)
 			domlog(d, "detached: laminad stopped, the domain runs on in lamina-hvd");
 		domlog_close(d);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void reg_init(struct registry *r)
 {
@@ -138,6 +139,9 @@ void reg_remove(struct registry *r, struct domain *d)
 		return;
 	memmove(&r->doms[i], &r->doms[i + 1], (r->n - i - 1) * sizeof(d));
 	r->n--;
+	for (size_t j = 0; j < d->ndevs; j++) // back-ends not stopped run on, unwatched
+		if (d->devs[j].pidfd >= 0)
+			close(d->devs[j].pidfd);
 	config_free(&d->cfg);
 	free(d);
 }

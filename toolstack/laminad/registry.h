@@ -4,6 +4,7 @@
 #define LAMINAD_REGISTRY_H
 
 #include "config.h"
+#include "devices.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +26,8 @@ struct domain {
 	bool preserved; // shut off or crashed and kept (on_* = preserve)
 	char con_tail[4096]; // latest console output, replayed on attach
 	size_t con_tail_len;
+	struct dev_proc devs[DEV_MAX]; // back-end processes (devices.h), ndevs in use
+	size_t ndevs;
 };
 
 struct registry {

@@ -260,7 +260,7 @@ static void reap(struct daemon *dm)
 
 int server_run(struct daemon *dm)
 {
-	struct pollfd pfd[MAX_CONNS + 2];
+	struct pollfd pfd[MAX_CONNS + 3];
 
 	while (!laminad_stop) {
 		size_t n = dm->nconns;
@@ -269,7 +269,8 @@ int server_run(struct daemon *dm)
 						  .events = POLLIN | (dm->conns[i]->out_len ? POLLOUT : 0) };
 		pfd[n] = (struct pollfd){ .fd = dm->lfd, .events = POLLIN };
 		pfd[n + 1] = (struct pollfd){ .fd = dm->ops->event_fd(dm->hv), .events = POLLIN };
-		if (poll(pfd, n + 2, -1) < 0 && errno != EINTR)
+		pfd[n + 2] = (struct pollfd){ .fd = dm->dev_epfd, .events = POLLIN }; // back-ends' ends
+		if (poll(pfd, n + 3, dev_timeout_ms(dm)) < 0 && errno != EINTR)
 			return -1;
 		bool requests = serve_conns(dm, pfd);
 		if (pfd[n + 1].revents & POLLIN)
@@ -278,6 +279,7 @@ int server_run(struct daemon *dm)
 		// "ended" event off the connection, so poll would not see it.
 		if (requests || (pfd[n + 1].revents & POLLIN))
 			dom_after_process(dm);
+		dev_tick(dm); // back-ends that died; restarts whose backoff is over
 		if (pfd[n].revents & POLLIN)
 			accept_one(dm);
 		reap(dm);

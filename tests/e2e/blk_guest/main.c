@@ -3,7 +3,9 @@
 //
 // cmdline: ss=512|4096 (the sector size the disk must have), thin=1 (the
 // 10 MiB write / discard steps, paced by console input from the script),
-// hostile=1 (the bad-input cases). Prints "blkcase PASS name" or
+// hostile=1 (the bad-input cases), hold=1 (after the rw case stay connected
+// until the script says "g", then write and read again: the "hold" case;
+// then wait for the back-end to close: the "detach" case; tests/e2e/disk.sh). Prints "blkcase PASS name" or
 // "blkcase FAIL name: why"; tests/e2e/blk.sh turns them into RESULT lines.
 #include "fe.h"
 
@@ -187,6 +189,21 @@ static void case_restart(void)
 	verdict("backend-restart", ok);
 }
 
+// Stay connected while the script restarts the toolstack, then use the disk again.
+static void case_hold(void)
+{
+	int ok;
+
+	rt_printf("blk_guest: holding the disk; waiting for the script\n");
+	ok = wait_go() || fail("no go from the script%ld%ld", 0, 0);
+	ok = ok && rw_round(0, 8 * 9300, 16, 0, 97);
+	verdict("hold", ok);
+	rt_printf("blk_guest: waiting for the back-end to be detached\n");
+	ok = fe_wait_be(LAMINA_BUS_CLOSED, 300000 * MS) ||
+	     fail("the back-end did not close within 300 s (state %ld)%ld", fe_be_state(), 0);
+	verdict("detach", ok);
+}
+
 int hostile_cases(void);
 
 void test_main(void)
@@ -200,6 +217,8 @@ void test_main(void)
 	if (rt_arg_num("thin", 0)) // first, so the host sees only these 10 MiB allocated
 		case_thin();
 	case_rw();
+	if (rt_arg_num("hold", 0))
+		case_hold();
 	if (rt_arg_num("restart", 0))
 		case_restart();
 	if (rt_arg_num("hostile", 0))

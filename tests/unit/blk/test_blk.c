@@ -171,6 +171,28 @@ START_TEST(indirect_plan)
 }
 END_TEST
 
+// 256 grants in a scrambled order: distinct passes; one repeat anywhere is found (the sort).
+START_TEST(indirect_distinct_grants)
+{
+	static struct lamina_blkif_segment segs[256];
+
+	disk.sectors = 64 + 2048;
+	for (unsigned i = 0; i < 256; i++)
+		segs[i] = (struct lamina_blkif_segment){ .gref = (i * 97u) % 256u + 5000u, .last_sect = 7 };
+	ck_assert_int_eq(check(indirect(LAMINA_BLKIF_OP_READ, 256)), OK);
+	ck_assert_int_eq(blk_check_indirect(&plan, segs, &disk), OK);
+	for (unsigned j = 1; j < 256; j += 37) {
+		struct lamina_blkif_segment keep = segs[j];
+		segs[j].gref = segs[255 - j / 2].gref; // another index for every j used
+		ck_assert_int_eq(check(indirect(LAMINA_BLKIF_OP_READ, 256)), OK);
+		ck_assert_int_eq(blk_check_indirect(&plan, segs, &disk), ERR);
+		ck_assert_str_eq(plan.why, "a grant appears twice in one request");
+		segs[j] = keep;
+	}
+	disk.sectors = 2048;
+}
+END_TEST
+
 START_TEST(indirect_refusals)
 {
 	static struct lamina_blkif_segment segs[4];
@@ -210,6 +232,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(t, sector_size_4096);
 	tcase_add_test(t, ops_and_features);
 	tcase_add_test(t, indirect_plan);
+	tcase_add_test(t, indirect_distinct_grants);
 	tcase_add_test(t, indirect_refusals);
 	suite_add_tcase(s, t);
 	return s;

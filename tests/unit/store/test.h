@@ -23,4 +23,5 @@ Suite *db_suite(void);
 Suite *svc_suite(void);
 Suite *pvcon_suite(void);
 Suite *host_suite(void);
+Suite *ceiling_suite(void);
 #endif

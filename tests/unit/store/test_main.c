@@ -37,6 +37,7 @@ int main(void)
 	srunner_add_suite(sr, svc_suite());
 	srunner_add_suite(sr, pvcon_suite());
 	srunner_add_suite(sr, host_suite());
+	srunner_add_suite(sr, ceiling_suite());
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -9,5 +9,7 @@ Suite *config_suite(void);
 Suite *proto_suite(void);
 Suite *registry_suite(void);
 Suite *e2e_suite(void);
+Suite *devices_suite(void);
+Suite *backends_suite(void);
 
 #endif

@@ -171,7 +171,7 @@ START_TEST(console_trace_top)
 			      " +exits/s: hypercall [0-9]+ doorbell [0-9]+ io 0 msr 0 intr [0-9]+ hlt 0 "
 			      "shutdown 0 mmio 0 other 0\n$");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad 0.1.0 (protocol 3, back-end "
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 4)\nlaminad 0.1.0 (protocol 4, back-end "
 				"fake)\n");
 }
 END_TEST
@@ -245,7 +245,7 @@ START_TEST(daemon_not_running)
 	FAILS(1, want, "list");
 	FAILS(1, want, "destroy", "mini");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 3)\nlaminad: not running\n");
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 4)\nlaminad: not running\n");
 	e2e_cleanup(0);
 }
 END_TEST

@@ -132,7 +132,7 @@ START_TEST(version_mismatch)
 {
 	write_raw(LP_MAGIC, 1, LP_LIST, 0, NULL, 0);   // a peer from before exit kinds
 	expect_fail(EPROTO, "protocol version mismatch: peer speaks version 1, "
-			    "this program speaks version 3");
+			    "this program speaks version 4");
 }
 END_TEST
 
@@ -257,6 +257,32 @@ START_TEST(list_array_length)
 }
 END_TEST
 
+// The devices of an info reply: a count in range and terminated strings.
+START_TEST(info_devices_checked)
+{
+	static uint8_t buf[sizeof(struct lp_info) + 10];
+	struct lp_info *in = (struct lp_info *)buf;
+	struct lp_err e;
+
+	strcpy(in->st.name, "web1");
+	in->ndevs = 1;
+	strcpy(in->devs[0].type, "vbd");
+	strcpy(in->devs[0].key, "xvda");
+	strcpy(in->devs[0].state, "running");
+	strcpy((char *)buf + sizeof(*in), "<domain/>");
+	ck_assert_int_eq(lp_check_payload(LP_REPLY_INFO, buf, sizeof(buf), &e), 0);
+	in->ndevs = LP_MAX_DEVS + 1;
+	ck_assert_int_eq(lp_check_payload(LP_REPLY_INFO, buf, sizeof(buf), &e), -1);
+	ck_assert_str_eq(e.msg, "domain info message lists 25 devices (at most 24)");
+	in->ndevs = 1;
+	memset(in->devs[0].note, 'x', sizeof(in->devs[0].note));
+	ck_assert_int_eq(lp_check_payload(LP_REPLY_INFO, buf, sizeof(buf), &e), -1);
+	ck_assert_str_eq(e.msg, "domain info message: device 0 has an unterminated string");
+	ck_assert_int_eq(lp_check_payload(LP_REPLY_INFO, buf, sizeof(struct lp_dom_stats) + 9, &e),
+			 -1); // the protocol 3 layout
+}
+END_TEST
+
 Suite *proto_suite(void)
 {
 	Suite *s = suite_create("proto");
@@ -264,6 +290,7 @@ Suite *proto_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip_memset);
+	tcase_add_test(tc, info_devices_checked);
 	tcase_add_test(tc, round_trip_create_text);
 	tcase_add_test(tc, round_trip_list_and_error);
 	tcase_add_test(tc, round_trip_max_size);
