@@ -79,6 +79,8 @@ while [ $t -lt $limit ]; do
 done
 grab
 grep -E '^(disk|ext4|fio|dmesg|blkcase)' "$con" | sed 's/^/  blk-linux| /'
+# whether the back-end ran out of mapping room (it parks, never refuses)
+grep -h 'parked\|waited for mapping room' "$tmp"/bk*.log 2> /dev/null | sed 's/^/  blk-linux| back-end: /'
 
 verdict() { # NAME EXTRA-FAILURE
   l=$(grep -m1 "^blkcase [A-Z]* $1\(:\|\$\)" "$con")
