@@ -222,7 +222,10 @@ lamina_pvclock_read(const struct lamina_vcpu_time_info *t)
 		tsc = lamina_rdtsc();
 		lamina_rmb();
 	} while ((v & 1) || v != LAMINA_READ_ONCE(t->version));
-	return base + lamina_pvclock_scale(tsc - stamp, mul, shift);
+	/* A TSC read before the stamp (a record written where the TSC ran a
+	 * little ahead of this vCPU's) counts as the stamp: taken as unsigned,
+	 * the difference would be ~2^64 ticks, a time centuries ahead. */
+	return base + (tsc > stamp ? lamina_pvclock_scale(tsc - stamp, mul, shift) : 0);
 }
 
 /*

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // rt.c: conformance-guest runtime: start-up, console, verdicts, interrupts, events and clock.
 #include "rt.h"
-#include "pvclock_at.h"
 
 uint8_t rt_hypercall_page[4096] __attribute__((aligned(4096)));
 uint8_t rt_stack[65536] __attribute__((aligned(16)));
@@ -331,44 +330,14 @@ void rt_upcall(void)
 /* The largest PV-clock reading so far on any vCPU (shared_info.h). */
 static uint64_t clock_last;
 
-/* lamina_pvclock_read()'s retry loop, with rt_pvclock_at()'s arithmetic. */
-static uint64_t pvclock_read(const volatile struct lamina_vcpu_time_info *t, uint8_t *flags)
-{
-	uint32_t v, mul;
-	uint64_t stamp, base, tsc;
-	int8_t shift;
-
-	do {
-		v = t->version;
-		lamina_rmb();
-		stamp = t->tsc_timestamp;
-		base = t->system_time;
-		mul = t->tsc_to_system_mul;
-		shift = t->tsc_shift;
-		*flags = t->flags;
-		tsc = lamina_rdtsc();
-		lamina_rmb();
-	} while ((v & 1) || v != t->version);
-	return rt_pvclock_at(stamp, base, mul, shift, tsc);
-}
-
-/* As lamina_pvclock_read_mono(), without its unsigned wrap (pvclock_at.h). */
+/* lamina_pvclock_read_mono(): a TSC read before the record's stamp counts
+ * as the stamp (shared_info.h), so no reading jumps centuries ahead. */
 uint64_t rt_now(void)
 {
-	uint8_t flags;
-
 	if (!rt_shinfo)
 		rt_map_shared_info();
-	uint64_t now = pvclock_read(&rt_shinfo->vcpu_info[apic_id()].time, &flags);
-	if (flags & LAMINA_PVCLOCK_TSC_STABLE)
-		return now;
-	uint64_t seen = __atomic_load_n(&clock_last, __ATOMIC_RELAXED);
-	do {
-		if (now <= seen)
-			return seen;
-	} while (!__atomic_compare_exchange_n(&clock_last, &seen, now, 0, __ATOMIC_SEQ_CST,
-					      __ATOMIC_RELAXED));
-	return now;
+	return lamina_pvclock_read_mono((const struct lamina_vcpu_time_info *)
+					&rt_shinfo->vcpu_info[apic_id()].time, &clock_last);
 }
 
 void rt_spin_ns(uint64_t ns)
