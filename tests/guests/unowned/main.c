@@ -32,9 +32,9 @@ void test_main(void)
 		rt_expect(MEMOP(LAMINA_MEMOP_CURRENT_RESERVATION, LAMINA_DOMID_SELF), c0 - 1,
 			  "CURRENT_RESERVATION dropped by one");
 	}
-	rt_printf("unowned: touching gfn %#lx (%s)\n", (unsigned long)gfn,
+	rt_printf("unowned: touching gfn 0x%lx (%s)\n", (unsigned long)gfn,
 		  above ? "above the reservation" : "given back");
 	uint64_t v = PAGE(gfn)[0];
-	rt_printf("FAILURE: read %#lx from a frame the guest does not own and ran on\n",
+	rt_printf("FAILURE: read 0x%lx from a frame the guest does not own and ran on\n",
 		  (unsigned long)v);
 }
