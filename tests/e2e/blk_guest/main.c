@@ -5,7 +5,9 @@
 // 10 MiB write / discard steps, paced by console input from the script),
 // hostile=1 (the bad-input cases), full=1 (both rings full at once), hold=1 (after the rw case stay connected
 // until the script says "g", then write and read again: the "hold" case;
-// then wait for the back-end to close: the "detach" case; tests/e2e/disk.sh). Prints "blkcase PASS name" or
+// then wait for the back-end to close: the "detach" case; tests/e2e/disk.sh),
+// crash=1 (only the crash case: writes and flushes until the disk goes
+// away; tests/e2e/blk_crash.sh). Prints "blkcase PASS name" or
 // "blkcase FAIL name: why"; tests/e2e/blk.sh turns them into RESULT lines.
 #include "fe.h"
 
@@ -264,6 +266,22 @@ static void case_hold(void)
 	verdict("detach", ok);
 }
 
+// The script kills the back-end or the hypervisor process at a random
+// moment. Each write is followed by a flush, and "flushed i" is printed
+// only once both have completed: every write so reported must be on disk.
+static void case_crash(void)
+{
+	for (uint32_t i = 0;; i++) {
+		fe_fill(0, 1, BLK_CRASH_SEED + i);
+		uint64_t sector = 8ull * (BLK_CRASH_FIRST + i % BLK_CRASH_BLOCKS);   /* 512-byte units */
+		if (fe_do(0, W, sector, 1, 0, 0) != OK ||
+		    fe_do_span(LAMINA_BLKIF_OP_FLUSH, 0, 0) != OK)
+			break;
+		rt_printf("blk_guest: flushed %lu\n", (unsigned long)i);
+	}
+	rt_printf("blk_guest: the disk stopped answering\n");
+}
+
 int hostile_cases(void);
 
 void test_main(void)
@@ -274,6 +292,10 @@ void test_main(void)
 		rt_fail("no connection to the back-end");
 	rt_printf("blk_guest: connected: %lu units, sector size %lu, %lu indirect segments\n",
 		  (unsigned long)fe_be.sectors, fe_be.ss, fe_be.max_ind);
+	if (rt_arg_num("crash", 0)) {
+		case_crash();
+		return;
+	}
 	if (rt_arg_num("thin", 0)) // first, so the host sees only these 10 MiB allocated
 		case_thin();
 	case_rw();
