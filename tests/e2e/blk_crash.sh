@@ -44,6 +44,7 @@ round() {
   bk=$!
   if ! within 120 progressed "$id"; then
     echo "bad the guest did not flush 20 writes in 120 s: $($C --console "$id" 2> /dev/null | tail -n1)"
+    { $C "{\"op\":\"get\",\"id\":$id}"; tail -n 5 "$tmp/bk.log" "$tmp/hvd.log"; } 2>&1 | sed 's/^/  blk-crash| stalled: /' >&2
     kill -9 $bk $hvd 2> /dev/null; wait $bk $hvd 2> /dev/null; return
   fi
   ms=$(delay_ms "$2$mode")
@@ -60,14 +61,19 @@ round() {
     wait $bk 2> /dev/null
   fi
   r=$("$here/blk_crash_check" "$img" "$last")
-  case "$r" in ok:*) echo "ok $last" ;; *) echo "bad after write $last (killed $ms ms past the 20th flush): $r" ;; esac
+  case "$r" in
+    ok:*) echo "ok $last" ;;
+    *) echo "bad after write $last (killed $ms ms past the 20th flush): $r"
+       tail -n 5 "$tmp/bk.log" | sed 's/^/  blk-crash| back-end: /' >&2 ;;
+  esac
 }
 
 fail= summary=
 for mode in backend hvd; do
   n=0 writes=0
   for r in $(seq "$rounds"); do
-    out=$(round "$mode" "$r")
+    out=$(round "$mode" "$r" 2> "$tmp/why")
+    cat "$tmp/why"
     say "$mode round $r: $out"
     case "$out" in
       "ok "*) n=$((n + 1)) writes=$((writes + ${out#ok } + 1)) ;;
