@@ -24,11 +24,7 @@ hvd=$!
 HOSTILE="hostile-sector hostile-segments hostile-grant hostile-indirect-self hostile-id-reuse hostile-flood hostile-ring-index"
 ALL="rw-512 rw-4096 backend-restart discard thin full-rings $HOSTILE"
 
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 create() { # NAME CMDLINE: prints the id
   $C "{\"op\":\"create\",\"name\":\"$1\",\"kernel\":\"$here/blk_guest.elf\",\"cmdline\":\"$2\",\"mem_kib\":16384,\"vcpus\":1}" |
     sed -n 's/.*"id":\([0-9]*\).*/\1/p'

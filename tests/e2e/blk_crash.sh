@@ -18,11 +18,7 @@ rounds=${LAMINA_BLK_CRASH_ROUNDS:-3}
 tmp=$(mktemp -d /tmp/lamina-blkcrash.XXXXXX) || exit 1
 export LAMINA_HVD_SOCKET="$tmp/hvd.sock"
 say() { echo "  blk-crash| $*"; }
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 last_flushed() { # DOMAIN: the last "flushed i" on its console, or -1
   $C --console "$1" 2> /dev/null | sed -n 's/^blk_guest: flushed \([0-9]*\).*/\1/p' | tail -n 1 | grep . || echo -1
 }

@@ -22,11 +22,7 @@ export LAMINA_HVD_SOCKET="$tmp/hvd.sock"
 "$here/lamina-hvd" --socket "$LAMINA_HVD_SOCKET" > "$tmp/hvd.log" 2>&1 &
 hvd=$!
 say() { echo "  blk-linux| $*"; }
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 finish() {
   kill -9 "$bk" "$bk4k" 2> /dev/null
   $C '{"op":"stop-all"}' > /dev/null 2>&1
