@@ -13,6 +13,7 @@ extern void (*dbl_on_output)(void); /* called after each console_output() */
 extern char dbl_in[4096];          /* what console_input_take() hands out */
 extern size_t dbl_in_len;
 extern int dbl_notified;           /* evt_host_notify() calls */
+extern void (*dbl_on_notify)(struct domain *guest); /* called in each evt_host_notify() */
 extern uint32_t dbl_notified_port;
 extern int dbl_logged;             /* dom_log() calls, and the last message */
 extern char dbl_log[512];
