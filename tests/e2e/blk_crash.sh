@@ -40,7 +40,7 @@ round() {
   bk=$!
   if ! within 120 progressed "$id"; then
     echo "bad the guest did not flush 20 writes in 120 s: $($C --console "$id" 2> /dev/null | tail -n1)"
-    { $C "{\"op\":\"get\",\"id\":$id}"; tail -n 5 "$tmp/bk.log" "$tmp/hvd.log"; } 2>&1 | sed 's/^/  blk-crash| stalled: /' >&2
+    { hvd_snapshot "$LAMINA_HVD_SOCKET" "$id" ""; tail -n 5 "$tmp/bk.log" "$tmp/hvd.log"; } 2>&1 | sed 's/^/  blk-crash| stalled: /' >&2
     kill -9 $bk $hvd 2> /dev/null; wait $bk $hvd 2> /dev/null; return
   fi
   ms=$(delay_ms "$2$mode")
