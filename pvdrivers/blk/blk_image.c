@@ -37,11 +37,12 @@ int blk_image_sector_size(const struct blk_image_facts *f, unsigned requested, u
 	if (requested && requested != 512 && requested != 4096)
 		return *why = "the sector size must be 512 or 4096", -1;
 	if (!requested)
-		requested = f->blockdev && f->lbs == 4096 ? 4096 : 512;
+		requested = f->blockdev && f->lbs > 512 ? 4096 : 512;
+	if (f->blockdev && f->lbs > 4096)
+		return *why = "the block device's logical sectors are larger than 4096 bytes", -1;
 	if (f->blockdev && f->lbs > requested)
-		return *why = f->lbs == 4096 ? "the block device's logical sectors are 4096 bytes: "
-			      "a 512-byte sector size would not be atomic on it"
-			    : "the block device's logical sectors are larger than 4096 bytes", -1;
+		return *why = "the block device's logical sectors are larger than 512 bytes: "
+			      "a 512-byte sector would not be atomic on it", -1;
 	*out = requested;
 	return 0;
 }

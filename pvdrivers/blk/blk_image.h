@@ -22,7 +22,8 @@ struct blk_image_facts {
 // ioctl fails.
 int blk_image_probe(int fd, struct blk_image_facts *f, const char **why);
 // The logical sector size to offer: requested (512 or 4096) or, when 0,
-// the default (a block device's own if it is 512 or 4096, else 512). A
+// the default (512 for a file or a block device of 512-byte logical
+// sectors, 4096 for one of 1024 to 4096). A
 // request below a block device's logical sector size is refused: writes
 // the guest thinks atomic would be read-modify-write on the device.
 // 0 with *out set, or -1 with *why.

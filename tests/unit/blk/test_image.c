@@ -40,7 +40,10 @@ START_TEST(blockdev_geometry)
 	ck_assert_uint_eq(n, (64ull << 30) / 512);
 	// 512 on a 4096 device: refused, with the reason
 	ck_assert_int_eq(blk_image_sector_size(&f, 512, &ss, &why), -1);
-	ck_assert_ptr_nonnull(strstr(why, "4096"));
+	ck_assert_ptr_nonnull(strstr(why, "larger than 512"));
+	f.lbs = 1024; // the kernel NBD client's old default: 4096 covers it
+	ck_assert_int_eq(blk_image_sector_size(&f, 0, &ss, &why), 0);
+	ck_assert_uint_eq(ss, 4096);
 	f.lbs = 512;
 	ck_assert_int_eq(blk_image_sector_size(&f, 0, &ss, &why), 0);
 	ck_assert_uint_eq(ss, 512);
