@@ -39,6 +39,8 @@ for b in /sys/block/nbd*; do # the first one not connected
 done
 [ -n "$nbd" ] || { result FAIL "every /dev/nbdN is connected already"; exit 0; }
 nbdsys=/sys/block/${nbd#/dev/}
+# qemu-nbd -c serves through a socket in /var/lock (the testbed has none)
+mkdir -p /var/lock
 
 tmp=$(mktemp -d /tmp/lamina-blkqcow2.XXXXXX) || exit 1
 img=$tmp/disk.qcow2
@@ -93,7 +95,7 @@ say "$img on $nbd: $(cat "$nbdsys/size") sectors, logical $(cat "$nbdsys/queue/l
 
 # the initramfs with the guest script appended as /lamina/run.sh
 cat "$rd" "$here/blk_qcow2.cpio" > "$tmp/rd.cpio"
-id=$($C "{\"op\":\"create\",\"name\":\"blk-qcow2\",\"kernel\":\"$k\",\"initrd\":\"$tmp/rd.cpio\",\"cmdline\":\"console=hvc0 quiet\",\"mem_kib\":262144,\"vcpus\":1}" |
+id=$($C "{\"op\":\"create\",\"name\":\"blk-qcow2\",\"kernel\":\"$k\",\"initrd\":\"$tmp/rd.cpio\",\"cmdline\":\"console=hvc0 quiet\",\"mem_kib\":393216,\"vcpus\":2}" |
   sed -n 's/.*"id":\([0-9]*\).*/\1/p')
 if [ -z "$id" ]; then
   result FAIL "lamina-hvd could not create the domain: $(tail -n1 "$tmp/hvd.log")"; finish; exit 0
