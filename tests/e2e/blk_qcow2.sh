@@ -137,6 +137,7 @@ while [ $t -lt $limit ] && [ -z "$hostfail" ]; do
   done
   grep -q '^blk-qcow2 done' "$con" && break
   case "$(state)" in running|paused|"") ;; *) hostfail="the domain is $(state)" ;; esac
+  [ $t -ge 600 ] && [ ! -s "$con" ] && hostfail="the guest printed nothing in $t s (did its initramfs fit in memory?)"
   [ $((t % 60)) = 0 ] && say "$t s: $(tail -n 1 "$con")"
   sleep 2; t=$((t + 2))
 done
