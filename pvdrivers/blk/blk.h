@@ -56,6 +56,7 @@ struct blk_dev {
 	struct lbk b;
 	struct blk_disk disk;
 	const char *path;
+	bool blockdev; // the image is a block device (e.g. /dev/nbdN), not a file
 	int fd_direct, fd_buf; // fd_direct is -1 where O_DIRECT was refused
 	struct io_uring uring;
 	int uring_efd; // readable when completions wait

@@ -3,6 +3,7 @@
 //
 // usage: lamina-blkback [options] ID DEVID IMAGE (see docs/man/lamina-blkback.8)
 #include "blk.h"
+#include "blk_image.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -73,30 +74,32 @@ static int lock_image(struct blk_dev *d)
 	return die(d->path, strerror(errno));
 }
 
-// Open the image twice (O_DIRECT where allowed, and buffered) and learn its facts.
+// Open the image twice (O_DIRECT where allowed, and buffered) and learn its
+// facts: size and sector size (a block device's own, blk_image.c).
 static int open_image(struct blk_dev *d)
 {
 	int fl = (d->disk.ro ? O_RDONLY : O_RDWR) | O_CLOEXEC;
-	off_t size;
+	struct blk_image_facts f;
+	const char *why;
 
 	if ((d->fd_buf = open(d->path, fl)) < 0)
 		return die(d->path, strerror(errno));
 	if (lock_image(d))
 		return 1;
+	if (blk_image_probe(d->fd_buf, &f, &why) ||
+	    blk_image_sector_size(&f, d->disk.sector_size, &d->disk.sector_size, &why) ||
+	    blk_image_sectors(&f, d->disk.sector_size, &d->disk.sectors, &why))
+		return die(d->path, why);
+	d->blockdev = f.blockdev;
 	if ((d->fd_direct = open(d->path, fl | O_DIRECT)) < 0)
 		fprintf(stderr, "lamina-blkback: warning: %s: O_DIRECT refused (%s); using buffered I/O, "
 			"flushes still reach the disk\n", d->path, strerror(errno));
-	size = lseek(d->fd_buf, 0, SEEK_END);
-	if (size < 0)
-		return die(d->path, strerror(errno));
-	if (size == 0 || size % d->disk.sector_size)
-		return die(d->path, "size is not a non-zero multiple of the sector size");
-	d->disk.sectors = (uint64_t)size / LAMINA_BLKIF_SECTOR_SIZE;
 	d->disk.flush = true;
 	d->disk.fua = !d->disk.ro;
-	// Punching a hole past the end frees nothing and tells whether holes work.
-	d->disk.discard = !d->disk.ro &&
-		fallocate(d->fd_buf, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, size + 4096, 4096) == 0;
+	// Punching a hole past the end frees nothing and tells whether holes
+	// work (a block device refuses a range past its end: no discard).
+	d->disk.discard = !d->disk.ro && fallocate(d->fd_buf, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+						   (off_t)f.bytes + 4096, 4096) == 0;
 	d->disk.zeroes = d->disk.discard;
 	return 0;
 }
@@ -110,7 +113,7 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 		{ 0, 0, 0, 0 } };
 	int c;
 
-	d->disk.sector_size = 512;
+	d->disk.sector_size = 0; // the image's default (blk_image_sector_size)
 	d->disk.max_indirect = 256;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (c == 'r')
@@ -128,7 +131,7 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 		else
 			return usage();
 	}
-	if (argc - optind != 3 || (d->disk.sector_size != 512 && d->disk.sector_size != 4096) ||
+	if (argc - optind != 3 || (d->disk.sector_size && d->disk.sector_size != 512 && d->disk.sector_size != 4096) ||
 	    d->disk.max_indirect > BLK_MAX_SEGS)
 		return usage();
 	*id = (unsigned)atoi(argv[optind]);
@@ -293,8 +296,9 @@ int main(int argc, char **argv)
 		return die("watch", d.b.err);
 	if ((rc = lbk_sandbox(&d.b, sandbox_extra, sizeof(sandbox_extra) / sizeof(sandbox_extra[0]))))
 		return die("sandbox", d.b.err);
-	fprintf(stderr, "lamina-blkback: %s: %llu units of 512 bytes, sector size %u%s%s\n", d.path,
-		(unsigned long long)d.disk.sectors, d.disk.sector_size, d.disk.ro ? ", read-only" : "",
+	fprintf(stderr, "lamina-blkback: %s: %s%llu units of 512 bytes, sector size %u%s%s\n", d.path,
+		d.blockdev ? "block device, " : "", (unsigned long long)d.disk.sectors, d.disk.sector_size,
+		d.disk.ro ? ", read-only" : "",
 		d.fd_direct < 0 ? ", buffered" : ", O_DIRECT");
 	ready("OK\n", "", "");
 	while (one_connection(&d) == GO_ON)

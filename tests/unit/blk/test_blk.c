@@ -6,6 +6,8 @@
 
 #include "blk_check.h"
 
+TCase *image_tcase(void); // test_image.c
+
 #ifndef SUITE_NAME
 #define SUITE_NAME "blk"
 #endif
@@ -235,6 +237,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(t, indirect_distinct_grants);
 	tcase_add_test(t, indirect_refusals);
 	suite_add_tcase(s, t);
+	suite_add_tcase(s, image_tcase()); // test_image.c
 	return s;
 }
 
