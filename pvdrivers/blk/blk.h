@@ -13,6 +13,7 @@
 #include <lamina/io/bus.h>
 
 #include <liburing.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -33,6 +34,7 @@ struct blk_map { // one udmabuf over granted pages
 struct blk_slot { // a request in flight
 	bool busy;
 	struct blk_queue *q;
+	struct blk_dev *dev;
 	struct blk_plan plan;
 	unsigned nmap;
 	struct blk_map map[BLK_MAX_MAPS];
@@ -40,7 +42,28 @@ struct blk_slot { // a request in flight
 	struct iovec iov[BLK_MAX_SEGS]; // the segments in the mapped pages
 	bool buffered; // retried (or issued) on the buffered descriptor
 	bool segs_read; // INDIRECT: the segment list is copied out and checked
+	int res; // NBD engine: the finished command's result (bytes or -errno)
+	bool nbd_wait; // NBD engine: issued, its completion callback not yet run
+	struct blk_slot *done_next; // NBD engine: the list of finished commands
 };
+
+// An image engine: how requests reach the image. The ring code (blk_io.c)
+// names only these operations, never io_uring or libnbd.
+struct blk_engine {
+	const char *name;
+	// Queue s's I/O (its pages mapped, s->plan checked); on success it
+	// completes later through blk_complete. 0 or -errno (nothing queued).
+	int (*submit)(struct blk_dev *d, struct blk_slot *s);
+	void (*push)(struct blk_dev *d); // send what submit queued (a batch)
+	// Finish completed I/O (at most BLK_REAP_BUDGET, waiting for one if
+	// wait): count, or -errno when the image is lost.
+	int (*reap)(struct blk_dev *d, bool wait);
+	void (*poll_fd)(struct blk_dev *d, struct pollfd *p); // what to poll for completions
+	void (*after_poll)(struct blk_dev *d, short revents); // p's revents, after poll
+	const int *sandbox; // system calls the engine needs once sandboxed
+	size_t nsandbox;
+};
+extern const struct blk_engine blk_uring_engine, blk_nbd_engine;
 
 struct blk_queue { // one ring and its event channel
 	struct lamina_blkif_back ring;
@@ -55,14 +78,19 @@ struct blk_queue { // one ring and its event channel
 struct blk_dev {
 	struct lbk b;
 	struct blk_disk disk;
+	const struct blk_engine *eng;
 	const char *path;
+	const char *format; // --format: a qemu-img format served by qemu-nbd (NBD engine), or NULL
+	struct nbd_handle *nbd; // NBD engine: the connection
+	struct blk_slot *done; // NBD engine: finished commands not yet answered
+	bool lost; // the image is gone (NBD server died): serve no more
 	bool blockdev; // the image is a block device (e.g. /dev/nbdN), not a file
 	int fd_direct, fd_buf; // fd_direct is -1 where O_DIRECT was refused
 	struct io_uring uring;
 	int uring_efd; // readable when completions wait
 	unsigned nq, order;
 	struct blk_queue q[LAMINA_BLKIF_MAX_QUEUES];
-	unsigned inflight; // requests submitted to io_uring, all queues
+	unsigned inflight; // requests submitted to the engine, all queues
 	// Mapping room: lamina-hvd caps the udmabufs and pages a back-end holds
 	// (and the host its grant mappings). A request that finds no room is
 	// parked, still holding its id, and no ring is read until it is mapped
@@ -90,4 +118,13 @@ int blk_reap(struct blk_dev *d, bool wait); // finish completed I/O; count, or -
 int blk_unpark(struct blk_dev *d); // try the parked request again; 1 if one is still parked
 void blk_flush_responses(struct blk_dev *d); // push responses and kick where needed
 void blk_drain(struct blk_dev *d); // wait for every request in flight, drop a parked one (teardown)
+void blk_complete(struct blk_dev *d, struct blk_slot *s, int res); // engines: s finished with res (bytes or -errno)
+int blk_bounce_in(struct blk_slot *s); // allocate s->bounce; for a write, copy the segments into it
+bool blk_is_rw(unsigned op);
+
+// blk_uring.c, blk_nbd.c: setting the engines up (0, or -1 after die()).
+int blk_uring_setup(struct blk_dev *d);
+int blk_nbd_open(struct blk_dev *d); // connect to d->path (URI) or run qemu-nbd on it (d->format)
+bool blk_is_nbd_uri(const char *path);
+int blk_die(const char *what, const char *detail); // blkback.c: report, tell the toolstack; 1
 #endif

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: MIT
-// blk_io: take block requests off the rings (copied, then checked), map their pages, run them on io_uring, answer in batches.
+// blk_io: take block requests off the rings (copied, then checked), map their pages, hand them to the image engine, answer in batches.
 #include "blk.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,76 +106,6 @@ static int map_data(struct blk_dev *d, struct blk_slot *s)
 	return 0;
 }
 
-static struct io_uring_sqe *get_sqe(struct blk_dev *d)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&d->uring);
-
-	if (!sqe) {
-		io_uring_submit(&d->uring);
-		sqe = io_uring_get_sqe(&d->uring);
-	}
-	return sqe;
-}
-
-static bool is_rw(unsigned op)
-{
-	return op == LAMINA_BLKIF_OP_READ || op == LAMINA_BLKIF_OP_WRITE ||
-	       op == LAMINA_BLKIF_OP_WRITE_FUA;
-}
-
-// A read or write: through a bounce buffer with O_DIRECT (granted pages
-// are udmabuf PFN mappings, which O_DIRECT cannot pin), else straight
-// between the granted pages and the page cache.
-static int prep_rw(struct blk_dev *d, struct blk_slot *s, struct io_uring_sqe *sqe)
-{
-	struct blk_plan *p = &s->plan;
-	bool wr = p->op != LAMINA_BLKIF_OP_READ;
-
-	if (d->fd_direct >= 0 && !s->buffered) {
-		if (!s->bounce && posix_memalign(&s->bounce, PG, p->len))
-			return -ENOMEM;
-		if (wr)
-			for (size_t i = 0, o = 0; i < p->nseg; o += s->iov[i++].iov_len)
-				memcpy((char *)s->bounce + o, s->iov[i].iov_base, s->iov[i].iov_len);
-		if (wr)
-			io_uring_prep_write(sqe, d->fd_direct, s->bounce, (unsigned)p->len, p->offset);
-		else
-			io_uring_prep_read(sqe, d->fd_direct, s->bounce, (unsigned)p->len, p->offset);
-	} else if (wr) {
-		io_uring_prep_writev(sqe, d->fd_buf, s->iov, p->nseg, p->offset);
-	} else {
-		io_uring_prep_readv(sqe, d->fd_buf, s->iov, p->nseg, p->offset);
-	}
-	if (p->op == LAMINA_BLKIF_OP_WRITE_FUA)
-		sqe->rw_flags = RWF_DSYNC;
-	return 0;
-}
-
-static int submit(struct blk_dev *d, struct blk_slot *s)
-{
-	struct io_uring_sqe *sqe = get_sqe(d);
-	struct blk_plan *p = &s->plan;
-	int rc = 0;
-
-	if (!sqe)
-		return -EBUSY;
-	if (is_rw(p->op))
-		rc = prep_rw(d, s, sqe);
-	else if (p->op == LAMINA_BLKIF_OP_FLUSH)
-		io_uring_prep_fsync(sqe, d->fd_buf, IORING_FSYNC_DATASYNC);
-	else // DISCARD, WRITE_ZEROES: a hole reads back as zeroes
-		io_uring_prep_fallocate(sqe, d->fd_buf, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-					p->offset, p->len);
-	if (rc) {
-		io_uring_prep_nop(sqe);
-		sqe->user_data = 0;
-		return rc;
-	}
-	io_uring_sqe_set_data(sqe, s);
-	d->inflight++;
-	return 0;
-}
-
 static void refuse(struct blk_dev *d, struct blk_queue *q, struct blk_slot *s, int status)
 {
 	if (d->verbose)
@@ -197,7 +125,7 @@ static int launch(struct blk_dev *d, struct blk_slot *s)
 		st = read_indirect(d, s);
 	if (!st && p->nseg)
 		st = map_data(d, s);
-	if (!st && submit(d, s))
+	if (!st && d->eng->submit(d, s))
 		st = LAMINA_BLKIF_RSP_ERROR, p->why = "cannot queue the I/O";
 	return st;
 }
@@ -237,6 +165,7 @@ static void start(struct blk_dev *d, struct blk_queue *q, const struct lamina_bl
 	if (!st && id_in_flight(q, p->id))
 		st = LAMINA_BLKIF_RSP_ERROR, p->why = "id already in flight";
 	s->q = q;
+	s->dev = d;
 	s->buffered = false;
 	s->segs_read = false;
 	if (!st)
@@ -276,7 +205,7 @@ int blk_unpark(struct blk_dev *d)
 	if (st == BLK_PARK) // others hold the room, or it can never fit: say so, do not hang
 		st = LAMINA_BLKIF_RSP_ERROR, s->plan.why = "no room to map its pages";
 	unpark_as(d, s, st);
-	io_uring_submit(&d->uring);
+	d->eng->push(d);
 	return 0;
 }
 
@@ -307,22 +236,16 @@ int blk_take(struct blk_dev *d)
 	d->first_q = (first + 1) % d->nq; // whichever ring parks, the next turn begins elsewhere
 	for (unsigned k = 0; k < d->nq && !d->corrupt && !d->parked; k++)
 		more |= take_queue(d, (first + k) % d->nq);
-	io_uring_submit(&d->uring);
+	d->eng->push(d);
 	return more;
 }
 
-static void complete(struct blk_dev *d, struct blk_slot *s, int res)
+void blk_complete(struct blk_dev *d, struct blk_slot *s, int res)
 {
 	struct blk_plan *p = &s->plan;
 	int st = LAMINA_BLKIF_RSP_OKAY;
 
-	if (is_rw(p->op) && res == -EINVAL && !s->buffered) {
-		// O_DIRECT refused this alignment: once more, buffered.
-		s->buffered = true;
-		if (!submit(d, s))
-			return;
-	}
-	if (res < 0 || (is_rw(p->op) && (uint64_t)res != p->len)) {
+	if (res < 0 || (blk_is_rw(p->op) && (uint64_t)res != p->len)) {
 		st = LAMINA_BLKIF_RSP_ERROR;
 		fprintf(stderr, "lamina-blkback: %s: op %u at %llu: %s\n", d->path, p->op,
 			(unsigned long long)p->offset, res < 0 ? strerror(-res) : "short transfer");
@@ -339,27 +262,7 @@ static void complete(struct blk_dev *d, struct blk_slot *s, int res)
 
 int blk_reap(struct blk_dev *d, bool wait)
 {
-	struct io_uring_cqe *cqe;
-	int n = 0;
-
-	while (n < (int)BLK_REAP_BUDGET && d->inflight) {
-		int rc = n == 0 && wait ? io_uring_wait_cqe(&d->uring, &cqe)
-					: io_uring_peek_cqe(&d->uring, &cqe);
-		if (rc == -EAGAIN)
-			break;
-		if (rc < 0)
-			return rc == -EINTR ? n : rc;
-		struct blk_slot *s = io_uring_cqe_get_data(cqe);
-		int res = cqe->res;
-		io_uring_cqe_seen(&d->uring, cqe);
-		if (!s)
-			continue;
-		d->inflight--;
-		complete(d, s, res);
-		n++;
-	}
-	io_uring_submit(&d->uring); // any buffered retries
-	return n;
+	return d->eng->reap(d, wait);
 }
 
 void blk_flush_responses(struct blk_dev *d)

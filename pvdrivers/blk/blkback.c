@@ -15,11 +15,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define WAIT_MS 1000 // longest sleep before looking at the front's state again
-#define URING_ENTRIES 256
 
 enum { GO_ON, STOP }; // after a connection: serve the next one, or exit
 
@@ -48,12 +46,12 @@ static void ready(const char *fmt, const char *a, const char *b)
 static int usage(void)
 {
 	fprintf(stderr, "usage: lamina-blkback [--read-only] [--sector-size 512|4096] "
-		"[--max-indirect N] [--verbose] [--socket PATH] [--ready-fd FD] ID DEVID IMAGE\n");
+		"[--max-indirect N] [--verbose] [--socket PATH] [--ready-fd FD] [--format FMT] ID DEVID IMAGE|NBD-URI\n");
 	ready("ERR bad arguments (lamina-blkback --help)\n", "", "");
 	return 2;
 }
 
-static int die(const char *what, const char *detail)
+int blk_die(const char *what, const char *detail)
 {
 	fprintf(stderr, "lamina-blkback: %s: %s\n", what, detail);
 	ready("ERR %s: %s\n", what, detail);
@@ -62,6 +60,8 @@ static int die(const char *what, const char *detail)
 
 // One writer or any number of readers per image, across processes: a
 // read-write disk takes an exclusive lock, a read-only one a shared lock.
+#define die blk_die
+
 static int lock_image(struct blk_dev *d)
 {
 	if (flock(d->fd_buf, (d->disk.ro ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0)
@@ -110,6 +110,7 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 		{ "read-only", no_argument, 0, 'r' }, { "sector-size", required_argument, 0, 's' },
 		{ "max-indirect", required_argument, 0, 'i' }, { "verbose", no_argument, 0, 'v' },
 		{ "socket", required_argument, 0, 'S' }, { "ready-fd", required_argument, 0, 'R' },
+		{ "format", required_argument, 0, 'f' },
 		{ 0, 0, 0, 0 } };
 	int c;
 
@@ -128,12 +129,16 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 			*sock = optarg;
 		else if (c == 'R')
 			ready_fd = atoi(optarg);
+		else if (c == 'f')
+			d->format = optarg;
 		else
 			return usage();
 	}
 	if (argc - optind != 3 || (d->disk.sector_size && d->disk.sector_size != 512 && d->disk.sector_size != 4096) ||
 	    d->disk.max_indirect > BLK_MAX_SEGS)
 		return usage();
+	if (d->format && !strcmp(d->format, "raw"))
+		d->format = NULL; // a raw image needs no server: io_uring serves it directly
 	*id = (unsigned)atoi(argv[optind]);
 	*devid = (unsigned)atoi(argv[optind + 1]);
 	d->path = argv[optind + 2];
@@ -194,30 +199,32 @@ static void drain_fd(int fd)
 		fprintf(stderr, "lamina-blkback: eventfd read: %s\n", strerror(errno));
 }
 
-// Serve the connected rings until the front closes or a ring goes bad.
+// Serve the connected rings until the front closes, a ring goes bad or
+// the image is lost.
 static void serve(struct blk_dev *d)
 {
 	struct pollfd p[2 + LAMINA_BLKIF_MAX_QUEUES];
 	unsigned n = 2;
 
 	p[0] = (struct pollfd){ .fd = d->b.fd, .events = POLLIN };
-	p[1] = (struct pollfd){ .fd = d->uring_efd, .events = POLLIN };
 	for (unsigned i = 0; i < d->nq; i++)
 		p[n++] = (struct pollfd){ .fd = d->q[i].bell, .events = POLLIN };
 	for (;;) {
 		// completions first: they make room for a parked request,
 		// which goes before anything new on the rings
 		if (blk_reap(d, false) < 0)
-			return;
+			return (void)(d->lost = true);
 		int more = blk_unpark(d) ? 0 : blk_take(d);
 		blk_flush_responses(d);
 		if (d->corrupt || check_front(d) == STOP)
 			return;
 		// parked with none of our I/O to free room: look again soon
 		int ms = more ? 0 : d->parked && !d->inflight ? BLK_PARK_RETRY_MS : WAIT_MS;
+		d->eng->poll_fd(d, &p[1]); // its events change (NBD: send when the socket has room)
 		if (poll(p, n, ms) < 0 && errno != EINTR)
 			return;
-		for (unsigned i = 1; i < n; i++)
+		d->eng->after_poll(d, p[1].revents);
+		for (unsigned i = 2; i < n; i++)
 			if (p[i].revents & POLLIN)
 				drain_fd(p[i].fd);
 	}
@@ -245,37 +252,10 @@ static int one_connection(struct blk_dev *d)
 	fprintf(stderr, "lamina-blkback: domain %u: closed; %lu request(s) waited for mapping room\n",
 		d->b.domid, d->parks);
 	d->parks = 0;
+	if (d->lost)
+		return die(d->path, "the image is lost (its NBD server went away)"), STOP;
 	return wait_front(d, reinit);
 }
-
-// The ring may run only the operations blk_io.c submits, each on a
-// descriptor we already hold: no openat, connect, accept or the like
-// (io_uring operations do not pass through the seccomp filter), and no
-// register operation once enabled.
-static int uring_setup(struct blk_dev *d)
-{
-	static const uint8_t ops[] = { IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_READV,
-				       IORING_OP_WRITEV, IORING_OP_FSYNC, IORING_OP_FALLOCATE };
-	struct io_uring_restriction res[sizeof(ops)];
-	int rc;
-
-	if ((rc = io_uring_queue_init(URING_ENTRIES, &d->uring, IORING_SETUP_R_DISABLED)))
-		return die("io_uring", strerror(-rc));
-	if ((d->uring_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
-	    io_uring_register_eventfd(&d->uring, d->uring_efd))
-		return die("io_uring eventfd", strerror(errno));
-	for (size_t i = 0; i < sizeof(ops); i++)
-		res[i] = (struct io_uring_restriction){ .opcode = IORING_RESTRICTION_SQE_OP, .sqe_op = ops[i] };
-	// Raw calls: Debian's liburing 2.3 declares the two helpers but does not export them.
-	if (syscall(__NR_io_uring_register, d->uring.ring_fd, IORING_REGISTER_RESTRICTIONS, res, sizeof(ops)) ||
-	    syscall(__NR_io_uring_register, d->uring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0))
-		return die("io_uring restrictions", strerror(errno));
-	return 0;
-}
-
-// What the serving loop needs beyond libbackend's common list: submitting
-// to and reaping from the ring set up above.
-static const int sandbox_extra[] = { __NR_io_uring_enter };
 
 int main(int argc, char **argv)
 {
@@ -286,20 +266,18 @@ int main(int argc, char **argv)
 
 	if (parse(argc, argv, &d, &sock, &id, &devid))
 		return 2;
-	if (open_image(&d))
-		return 1;
-	if (uring_setup(&d))
+	if (d.format || blk_is_nbd_uri(d.path) ? blk_nbd_open(&d) : open_image(&d) || blk_uring_setup(&d))
 		return 1;
 	if ((rc = lbk_connect(&d.b, sock)) || (rc = lbk_attach(&d.b, id, "vbd", devid)))
 		return die("attach", d.b.err);
 	if ((rc = lbk_watch(&d.b, lbk_fe(&d.b, LAMINA_BUS_KEY_STATE))))
 		return die("watch", d.b.err);
-	if ((rc = lbk_sandbox(&d.b, sandbox_extra, sizeof(sandbox_extra) / sizeof(sandbox_extra[0]))))
+	if ((rc = lbk_sandbox(&d.b, d.eng->sandbox, d.eng->nsandbox)))
 		return die("sandbox", d.b.err);
 	fprintf(stderr, "lamina-blkback: %s: %s%llu units of 512 bytes, sector size %u%s%s\n", d.path,
-		d.blockdev ? "block device, " : "", (unsigned long long)d.disk.sectors, d.disk.sector_size,
-		d.disk.ro ? ", read-only" : "",
-		d.fd_direct < 0 ? ", buffered" : ", O_DIRECT");
+		d.nbd ? "NBD, " : d.blockdev ? "block device, " : "", (unsigned long long)d.disk.sectors,
+		d.disk.sector_size, d.disk.ro ? ", read-only" : "",
+		d.nbd ? "" : d.fd_direct < 0 ? ", buffered" : ", O_DIRECT");
 	ready("OK\n", "", "");
 	while (one_connection(&d) == GO_ON)
 		;

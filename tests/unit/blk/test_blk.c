@@ -7,6 +7,7 @@
 #include "blk_check.h"
 
 TCase *image_tcase(void); // test_image.c
+TCase *nbd_tcase(void); // test_nbd.c
 
 #ifndef SUITE_NAME
 #define SUITE_NAME "blk"
@@ -238,6 +239,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(t, indirect_refusals);
 	suite_add_tcase(s, t);
 	suite_add_tcase(s, image_tcase()); // test_image.c
+	suite_add_tcase(s, nbd_tcase()); // test_nbd.c
 	return s;
 }
 
