@@ -128,7 +128,7 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 		else if (c == 'S')
 			*sock = optarg;
 		else if (c == 'R')
-			ready_fd = atoi(optarg);
+			ready_fd = atoi(optarg), fcntl(ready_fd, F_SETFD, FD_CLOEXEC); // not qemu-nbd's
 		else if (c == 'f')
 			d->format = optarg;
 		else
