@@ -10,6 +10,7 @@
 #define DOM_NAME_MAX 64 // including the NUL
 #define DOM_NET_MAX 33
 #define DOM_TARGET_MAX 8
+#define DOM_FORMAT_MAX 8 // a <driver type>: raw, qcow2, qed, vmdk, vhdx, vdi or vpc
 #define DOM_MAX_DISKS 16
 #define DOM_MAX_NICS 8
 #define DOM_MAX_VCPUS 128
@@ -24,6 +25,7 @@ enum dom_console { DOM_CONSOLE_PTY, DOM_CONSOLE_NULL };
 struct dom_disk {
 	char *source; // absolute path
 	char target[DOM_TARGET_MAX];
+	char format[DOM_FORMAT_MAX]; // the image's format; "" is raw
 	bool readonly;
 };
 

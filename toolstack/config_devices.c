@@ -28,6 +28,10 @@ static int read_disk(struct cfg_ctx *c, xmlNodePtr disk)
 			free(dev);
 		} else if (cfg_is(n, "readonly")) {
 			d->readonly = true;
+		} else if (cfg_is(n, "driver")) { // the schema allows only known formats
+			char *fmt = cfg_prop(n, "type");
+			snprintf(d->format, sizeof(d->format), "%s", fmt && strcmp(fmt, "raw") ? fmt : "");
+			free(fmt);
 		}
 	}
 	return rc;

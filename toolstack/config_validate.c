@@ -59,7 +59,7 @@ static const struct hint hints[] = {
 	{ "disk", "type", 0, "file", "file" },
 	{ "disk", "device", 0, "disk", "disk" },
 	{ "driver", "name", 0, "lamina", "lamina" },
-	{ "driver", "type", 1, "raw", "raw" },
+	{ "driver", "type", 1, "raw|qcow2|qed|vmdk|vhdx|vdi|vpc", "raw, qcow2, qed, vmdk, vhdx, vdi or vpc" },
 	{ "disk/source", "file", 1, ".+", "a path" },
 	{ "target", "dev", 1, "xvd[a-z]{1,2}", "xvd and one or two letters, such as xvda" },
 	{ "target", "bus", 0, "xen", "xen" },

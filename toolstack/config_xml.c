@@ -70,7 +70,7 @@ static void add_disk(xmlNodePtr devs, const struct dom_disk *d)
 
 	set(disk, "type", "file");
 	set(disk, "device", "disk");
-	set(add(disk, "driver", NULL), "type", "raw");
+	set(add(disk, "driver", NULL), "type", d->format[0] ? d->format : "raw");
 	set(add(disk, "source", NULL), "file", d->source);
 	set(add(disk, "target", NULL), "dev", d->target);
 	if (d->readonly)

@@ -75,12 +75,25 @@ static char *disk_source(struct lv_ctx *x, xmlNodePtr n)
 	else if (!lv_prop_in(n, "type", "file|block"))
 		lv_refuse(x, n, "<disk type='%s'>: only file and block disks are supported",
 			  lv_attr(n, "type"));
-	else if (drv && !lv_prop_in(drv, "type", "raw"))
-		lv_refuse(x, drv, "<driver type='%s'>: Lamina reads raw images only; convert with "
-			  "'qemu-img convert -O raw'", lv_attr(drv, "type"));
+	else if (drv && !lv_prop_in(drv, "type", "raw|qcow2|qed|vmdk|vhdx|vdi|vpc"))
+		lv_refuse(x, drv, "<driver type='%s'>: Lamina reads raw, qcow2, qed, vmdk, vhdx, vdi "
+			  "and vpc images; convert with 'qemu-img convert -O qcow2'", lv_attr(drv, "type"));
 	else if (!src || (!(path = lv_prop(src, "file")) && !(path = lv_prop(src, "dev"))))
 		lv_refuse(x, n, "<disk> has no <source file=...> or <source dev=...>");
 	return path;
+}
+
+// The image format disk_source accepted, or NULL for raw (no <driver type>).
+static const char *drv_type(xmlNodePtr n)
+{
+	static const char *const fmts[] = { "qcow2", "qed", "vmdk", "vhdx", "vdi", "vpc" };
+	xmlNodePtr drv = lv_child(n, "driver");
+	const char *t = drv ? lv_attr(drv, "type") : NULL;
+
+	for (size_t i = 0; t && i < sizeof(fmts) / sizeof(fmts[0]); i++)
+		if (!strcmp(t, fmts[i]))
+			return fmts[i];
+	return NULL;
 }
 
 static void disk(struct lv_ctx *x, xmlNodePtr n)
@@ -99,6 +112,8 @@ static void disk(struct lv_ctx *x, xmlNodePtr n)
 		d = lv_add(devs(x), "disk", NULL);
 		lv_set(d, "type", "file");
 		lv_set(d, "device", "disk");
+		if (drv_type(n))
+			lv_set(lv_add(d, "driver", NULL), "type", drv_type(n));
 		lv_set(lv_add(d, "source", NULL), "file", path);
 		lv_set(lv_add(d, "target", NULL), "dev", name);
 		if (lv_child(n, "readonly"))

@@ -47,6 +47,8 @@ static int vbd_args(const struct dom_config *cfg, size_t i, const struct dev_ctx
 
 	if (dk->readonly)
 		rc |= dev_argv_add(av, "--read-only");
+	if (dk->format[0]) // served by a qemu-nbd that lamina-blkback runs and stops
+		rc |= dev_argv_add(av, "--format=%s", dk->format);
 	rc |= dev_argv_add(av, "--ready-fd=%d", ctx->ready_fd);
 	if (ctx->socket)
 		rc |= dev_argv_add(av, "--socket=%s", ctx->socket);
@@ -107,6 +109,20 @@ static const char *vbd_problem(const struct dom_config *cfg, size_t i,
 	return vbd_shared(dk, &st, others, nothers, buf, len);
 }
 
+// A qcow2 image's virtual size: the big-endian 64-bit field at byte 24 of
+// its header (after the magic "QFI\xfb"). 0 if the header is not qcow2.
+static uint64_t qcow2_size(int fd)
+{
+	unsigned char h[32];
+	uint64_t v = 0;
+
+	if (pread(fd, h, sizeof(h), 0) != (ssize_t)sizeof(h) || memcmp(h, "QFI\xfb", 4))
+		return 0;
+	for (int i = 24; i < 32; i++)
+		v = v << 8 | h[i];
+	return v;
+}
+
 static void vbd_describe(const struct dom_config *cfg, size_t i, struct lp_dev *out)
 {
 	const struct dom_disk *dk = &cfg->disks[i];
@@ -119,8 +135,15 @@ static void vbd_describe(const struct dom_config *cfg, size_t i, struct lp_dev *
 		return;
 	out->virtual_bytes = (uint64_t)st.st_size;
 	out->allocated_bytes = (uint64_t)st.st_blocks * 512;
-	if (!S_ISBLK(st.st_mode) || (fd = open(dk->source, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((!S_ISBLK(st.st_mode) && strcmp(dk->format, "qcow2")) ||
+	    (fd = open(dk->source, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
+	if (!S_ISBLK(st.st_mode)) { // qcow2: the guest sees the size in its header
+		uint64_t v = qcow2_size(fd);
+		out->virtual_bytes = v ? v : out->virtual_bytes;
+		close(fd);
+		return;
+	}
 	if (ioctl(fd, BLKGETSIZE64, &out->virtual_bytes) == 0)
 		out->allocated_bytes = out->virtual_bytes; // a device is all there
 	close(fd);

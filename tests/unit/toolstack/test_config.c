@@ -169,6 +169,40 @@ START_TEST(mem_relative_path)
 }
 END_TEST
 
+// <driver type>: a qemu-img format is kept (and written back); raw is "";
+// an unknown one is refused naming the choices.
+START_TEST(disk_formats)
+{
+	static const char head[] = "<domain>\n<name>x</name>\n<memory>4096</memory>\n<vcpu>1</vcpu>\n"
+				   "<os><kernel>" F "vmlinuz</kernel></os>\n<devices>\n";
+	static const char disks[] = "<disk><driver type='qcow2'/><source file='" F "disk0.img'/>"
+				    "<target dev='xvda'/></disk>\n<disk><driver type='raw'/><source file='" F
+				    "disk1.img'/><target dev='xvdb'/></disk>\n</devices>\n</domain>\n";
+	static const char bad[] = "<disk><driver type='qcow3'/><source file='" F "disk0.img'/>"
+				  "<target dev='xvda'/></disk>\n</devices>\n</domain>\n";
+	char doc[2048];
+	struct dom_config a, b;
+	struct config_err err;
+	char *x;
+
+	snprintf(doc, sizeof(doc), "%s%s", head, disks);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<r>", &env, &a, &err), 0);
+	ck_assert_str_eq(a.disks[0].format, "qcow2");
+	ck_assert_str_eq(a.disks[1].format, "");
+	x = config_to_xml(&a);
+	ck_assert_ptr_nonnull(strstr(x, "<driver type=\"qcow2\"/>"));
+	ck_assert_int_eq(config_load_mem(x, strlen(x), "<r>", &env, &b, &err), 0);
+	ck_assert_str_eq(b.disks[0].format, "qcow2");
+	free(x);
+	config_free(&a);
+	config_free(&b);
+	snprintf(doc, sizeof(doc), "%s%s", head, bad);
+	ck_assert_int_eq(config_load_mem(doc, strlen(doc), "<r>", &env, &a, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "invalid value 'qcow3' for attribute 'type' of <driver>: "
+				     "expected raw, qcow2, qed, vmdk, vhdx, vdi or vpc"));
+}
+END_TEST
+
 // libvirt's meanings, children in any order, libvirt attributes noted.
 START_TEST(libvirt_memory_any_order)
 {
@@ -361,6 +395,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, good_full);
 	tcase_add_test(tc, xml_round_trip);
 	tcase_add_test(tc, mem_relative_path);
+	tcase_add_test(tc, disk_formats);
 	tcase_add_test(tc, mem_blank_unterminated);
 	tcase_add_test(tc, meminfo_unreadable);
 	tcase_add_test(tc, libvirt_memory_any_order);

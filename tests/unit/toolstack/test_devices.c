@@ -74,6 +74,8 @@ START_TEST(blkback_arguments)
 					  NULL };
 	static const char *const ro[] = { "lamina-blkback", "--read-only", "--ready-fd=3", "12",
 					  "1", "/img/b b.img", NULL };
+	static const char *const ro_qcow2[] = { "lamina-blkback", "--read-only", "--format=qcow2",
+						"--ready-fd=3", "12", "1", "/img/b b.img", NULL };
 	struct dev_argv av;
 
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vbd, &c, 0, &ctx, &av), 0);
@@ -81,6 +83,9 @@ START_TEST(blkback_arguments)
 	ctx = (struct dev_ctx){ .domid = 12, .devid = 1, .ready_fd = 3 }; // no socket: default
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vbd, &c, 1, &ctx, &av), 0);
 	assert_argv(&av, ro);
+	strcpy(c.disks[1].format, "qcow2"); // served through qemu-nbd
+	ck_assert_int_eq(dev_argv_build(&dev_kind_vbd, &c, 1, &ctx, &av), 0);
+	assert_argv(&av, ro_qcow2);
 }
 END_TEST
 
