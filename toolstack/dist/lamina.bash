@@ -10,7 +10,8 @@ _lamina()
 	local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]}
 	local cmds="create validate define start undefine autostart list info console shutdown
 		reboot destroy pause unpause mem-set vcpu-set vcpu-pin block-attach block-detach
-		network-attach network-detach top trace dumpxml version bench help"
+		network-attach network-detach snapshot-create snapshot-list snapshot-revert
+		snapshot-delete top trace dumpxml version bench help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))

@@ -31,7 +31,7 @@ extern const size_t lamina_ncmds;
 CMD(cmd_create); CMD(cmd_list); CMD(cmd_info); CMD(cmd_console); CMD(cmd_shutdown);
 CMD(cmd_reboot); CMD(cmd_destroy); CMD(cmd_pause); CMD(cmd_unpause); CMD(cmd_memset);
 CMD(cmd_vcpuset); CMD(cmd_vcpupin); CMD(cmd_blockattach); CMD(cmd_blockdetach);
-CMD(cmd_netattach); CMD(cmd_netdetach); CMD(cmd_top); CMD(cmd_trace); CMD(cmd_dumpxml);
+CMD(cmd_netattach); CMD(cmd_netdetach); CMD(cmd_top); CMD(cmd_trace); CMD(cmd_dumpxml); CMD(cmd_snapshot);
 CMD(cmd_version); CMD(cmd_validate); CMD(cmd_bench);
 CMD(cmd_import); CMD(cmd_define); CMD(cmd_start); CMD(cmd_undefine); CMD(cmd_autostart);
 

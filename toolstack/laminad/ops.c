@@ -96,24 +96,54 @@ static void op_list(struct daemon *dm, struct conn *c, const void *p, uint32_t l
 	free(st);
 }
 
+// A defined domain that is not running: state shut off, id 0, no devices
+// serving, its configuration from the state dir. False (error sent) if none.
+static bool defined_info(struct daemon *dm, struct conn *c, const char *name, struct lp_info *in,
+			 char **xml)
+{
+	struct dom_config cfg;
+	char err[256];
+
+	if (!persist_defined(dm, name)) {
+		conn_error(c, ENOENT, "no domain named '%s'", name);
+		return false;
+	}
+	if (persist_load(dm, name, false, &cfg, err, sizeof(err))) {
+		conn_error(c, EIO, "%s", err);
+		return false;
+	}
+	snprintf(in->st.name, sizeof(in->st.name), "%s", cfg.name);
+	in->st.state = LP_STATE_SHUTOFF;
+	*xml = config_to_xml(&cfg);
+	config_free(&cfg);
+	return true;
+}
+
+// A running domain's state, devices and configuration; a defined one's
+// configuration (state shut off).
 static void op_info(struct daemon *dm, struct conn *c, const void *p, uint32_t len)
 {
-	struct domain *d = op_domain(dm, c, p);
-	struct lp_info *in;
-	char *xml;
+	struct domain *d = reg_find(&dm->reg, p);
+	struct lp_info *in = calloc(1, sizeof(*in));
+	char *xml = NULL;
 
 	(void)len;
-	if (!d)
-		return;
-	in = calloc(1, sizeof(*in));
-	xml = config_to_xml(&d->cfg);
-	if (!in || !xml) {
+	if (!in) {
 		conn_error(c, ENOMEM, "out of memory");
-	} else {
+		return;
+	}
+	if (d) {
+		xml = config_to_xml(&d->cfg);
 		dom_stats(dm, d, &in->st);
 		in->ndevs = (uint32_t)dev_describe(dm, d, in->devs, LP_MAX_DEVS);
-		conn_send(c, LP_REPLY_INFO, in, sizeof(*in), xml, strlen(xml) + 1);
+	} else if (!defined_info(dm, c, p, in, &xml)) {
+		free(in);
+		return;
 	}
+	if (!xml)
+		conn_error(c, ENOMEM, "out of memory");
+	else
+		conn_send(c, LP_REPLY_INFO, in, sizeof(*in), xml, strlen(xml) + 1);
 	free(in);
 	free(xml);
 }

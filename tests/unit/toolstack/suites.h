@@ -11,5 +11,6 @@ Suite *registry_suite(void);
 Suite *e2e_suite(void);
 Suite *devices_suite(void);
 Suite *backends_suite(void);
+Suite *snapshot_suite(void);
 
 #endif

@@ -105,6 +105,66 @@ START_TEST(bad_input)
 }
 END_TEST
 
+static int sh(const char *fmt, const char *a)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), fmt, a, a, a);
+	return system(cmd);
+}
+
+// Internal snapshots of a qcow2 disk: refused on a raw disk, an unknown
+// target and a running domain; listing only while paused; create, list,
+// revert (the data comes back) and delete while shut off.
+START_TEST(snapshots)
+{
+	char xml[1024], img[512], path[512];
+	FILE *f;
+
+	if (system("command -v qemu-img >/dev/null && command -v qemu-io >/dev/null")) {
+		printf("SKIP snapshots: qemu-img or qemu-io not installed (tools/deps)\n");
+		return;
+	}
+	snprintf(img, sizeof(img), "%s/d.qcow2", e2e_dir());
+	snprintf(path, sizeof(path), "%s/snap.xml", e2e_dir());
+	ck_assert_int_eq(sh("qemu-img create -q -f qcow2 %s 8M && qemu-io -c 'write -q -P 0xaa 0 4k' %s", img), 0);
+	snprintf(xml, sizeof(xml), "<domain><name>snap</name><memory unit='MiB'>8</memory><vcpu>1</vcpu>"
+		 "<os><kernel>%s</kernel></os><devices><disk><driver type='qcow2'/><source file='%s'/>"
+		 "<target dev='xvda'/></disk><disk><source file='%s'/><target dev='xvdb'/></disk>"
+		 "</devices></domain>\n", D "files/vmlinuz", img, D "files/disk0.img");
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs(xml, f);
+	fclose(f);
+	OK("define", path);
+	OK("snapshot-create", "snap", "xvda", "s1");
+	ck_assert_ptr_nonnull(strstr(r.out, "Created snapshot 's1' of xvda"));
+	OK("snapshot-list", "snap", "xvda");
+	assert_matches(r.out, "^[0-9]+ +s1 ");
+	ck_assert_int_eq(sh("qemu-io -c 'write -q -P 0xbb 0 4k' %s", img), 0);
+	OK("snapshot-revert", "snap", "xvda", "s1");
+	ck_assert_int_eq(sh("qemu-io -c 'read -q -P 0xaa 0 4k' %s | grep -q 'verification failed' && exit 1 || exit 0", img), 0);
+	FAILS(1, "lamina: snapshot-create: disk xvdb of domain 'snap' is a raw image: internal snapshots "
+		 "need a qcow2 disk (<driver type=\"qcow2\"/>)\n", "snapshot-create", "snap", "xvdb", "s2");
+	FAILS(1, "lamina: snapshot-list: domain 'snap' has no disk xvdz\n", "snapshot-list", "snap", "xvdz");
+	FAILS(2, "lamina: snapshot-create: a snapshot name may not hold control characters\n",
+	      "snapshot-create", "snap", "xvda", "a\tb");
+	FAILS(1, "lamina: no domain named 'nope'\n", "snapshot-list", "nope", "xvda");
+	OK("start", "snap");
+	FAILS(1, "lamina: snapshot-revert: the domain is running and writes to the disk: shut it off "
+		 "first (or pause it, to list snapshots)\n", "snapshot-revert", "snap", "xvda", "s1");
+	OK("pause", "snap");
+	OK("snapshot-list", "snap", "xvda");
+	assert_matches(r.out, "^[0-9]+ +s1 ");
+	FAILS(1, "lamina: snapshot-delete: the domain is paused, and its disk's server (qemu-nbd, run by "
+		 "lamina-blkback) holds the image's write lock: shut the domain off to create, revert or "
+		 "delete snapshots (listing works while paused)\n", "snapshot-delete", "snap", "xvda", "s1");
+	OK("destroy", "snap");
+	OK("snapshot-delete", "snap", "xvda", "s1");
+	OK("snapshot-list", "snap", "xvda");
+	ck_assert_ptr_null(strstr(r.out, "s1"));
+}
+END_TEST
+
 START_TEST(failed_create_leaves_nothing)
 {
 	char xml[512], path[512];
@@ -215,7 +275,8 @@ START_TEST(help_and_man_pages)
 		"pause", "unpause", "mem-set", "vcpu-set", "vcpu-pin", "block-attach",
 		"block-detach", "network-attach", "network-detach", "top", "trace",
 		"dumpxml", "version", "validate", "define", "start", "undefine", "autostart",
-		"import-libvirt",
+		"import-libvirt", "snapshot-create", "snapshot-list", "snapshot-revert",
+		"snapshot-delete",
 	};
 	char want[64], page[256];
 
@@ -313,6 +374,7 @@ Suite *e2e_suite(void)
 	tcase_add_test(tc, lifecycle);
 	tcase_add_test(tc, bad_input);
 	tcase_add_test(tc, failed_create_leaves_nothing);
+	tcase_add_test(tc, snapshots);
 	tcase_add_test(tc, devices_and_dumpxml);
 	tcase_add_test(tc, console_trace_top);
 	tcase_add_test(tc, crash_preserve_and_logs);
