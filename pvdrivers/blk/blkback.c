@@ -212,8 +212,10 @@ static void serve(struct blk_dev *d)
 	for (;;) {
 		// completions first: they make room for a parked request,
 		// which goes before anything new on the rings
-		if (blk_reap(d, false) < 0)
-			return (void)(d->lost = true);
+		if (blk_reap(d, false) < 0) {
+			d->lost = d->nbd != NULL; // io_uring: end this connection only
+			return;
+		}
 		int more = blk_unpark(d) ? 0 : blk_take(d);
 		blk_flush_responses(d);
 		if (d->corrupt || check_front(d) == STOP)
