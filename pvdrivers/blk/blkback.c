@@ -284,5 +284,5 @@ int main(int argc, char **argv)
 	while (one_connection(&d) == GO_ON)
 		;
 	lbk_close(&d.b);
-	return 0;
+	return d.lost ? 1 : 0; // 1: the image (its NBD server) went away
 }
