@@ -85,6 +85,10 @@ int config_copy(struct dom_config *dst, const struct dom_config *src);
 char *config_to_xml(const struct dom_config *cfg);
 
 const char *dom_action_name(enum dom_action a);
+// The image formats besides raw a <disk> may have (<driver type>), served
+// through qemu-nbd: dom_formats[0..DOM_NFORMATS).
+#define DOM_NFORMATS 6
+extern const char *const dom_formats[DOM_NFORMATS];
 // "52:54:00:12:34:56" into mac[6]; 0 or -1.
 int mac_parse(const char *text, uint8_t mac[6]);
 void mac_format(const uint8_t mac[6], char out[18]);

@@ -39,6 +39,8 @@ int config_copy(struct dom_config *dst, const struct dom_config *src)
 	return rc ? -1 : 0;
 }
 
+const char *const dom_formats[DOM_NFORMATS] = { "qcow2", "qed", "vmdk", "vhdx", "vdi", "vpc" };
+
 const char *dom_action_name(enum dom_action a)
 {
 	switch (a) {

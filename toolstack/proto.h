@@ -120,7 +120,7 @@ struct lp_block {
 	char name[LP_NAME_MAX];
 	char target[8];
 	uint32_t readonly;
-	uint32_t pad;
+	uint32_t format; // 0: raw; n: dom_formats[n - 1] (qcow2 is 1), served through qemu-nbd
 	char source[4096];
 };
 

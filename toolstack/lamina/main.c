@@ -47,9 +47,10 @@ const struct cmd lamina_cmds[] = {
 	  NULL },
 	{ "vcpu-pin", cmd_vcpupin, "NAME VCPU CPUS",
 	  "Pin a vCPU to host CPUs (CPUS like 0-3,6 or all).", NULL },
-	{ "block-attach", cmd_blockattach, "[-r] NAME FILE TARGET",
+	{ "block-attach", cmd_blockattach, "[-r] [-f FMT] NAME FILE TARGET",
 	  "Attach a disk image to a running domain as TARGET (xvdb...).",
-	  "  -r, --readonly      attach it read-only\n" },
+	  "  -r, --readonly      attach it read-only\n"
+	  "  -f, --format=FMT    the image's format: raw (default), qcow2, qed, vmdk, vhdx, vdi, vpc\n" },
 	{ "block-detach", cmd_blockdetach, "NAME TARGET", "Detach a disk from a domain.", NULL },
 	{ "network-attach", cmd_netattach, "[--network=NET] [--mac=MAC] [--rate=KIBPS] NAME",
 	  "Attach a network interface to a domain.",

@@ -88,6 +88,8 @@ static const char *block_problem(const struct lp_block *rq, const struct dom_con
 		return "the domain has the most disks it can have";
 	if (rq->source[0] != '/')
 		return "the source path must be absolute";
+	if (rq->format > DOM_NFORMATS)
+		return "unknown image format";
 	return NULL;
 }
 
@@ -111,6 +113,8 @@ void op_block_attach(struct daemon *dm, struct conn *c, const void *p)
 	disk = &d->cfg.disks[d->cfg.ndisks];
 	*disk = (struct dom_disk){ .readonly = rq->readonly != 0, .source = strdup(rq->source) };
 	snprintf(disk->target, sizeof(disk->target), "%s", rq->target);
+	if (rq->format)
+		snprintf(disk->format, sizeof(disk->format), "%s", dom_formats[rq->format - 1]);
 	if (!disk->source) {
 		conn_error(c, ENOMEM, "out of memory");
 		return;

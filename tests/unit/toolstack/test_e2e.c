@@ -195,6 +195,12 @@ START_TEST(devices_and_dumpxml)
 	FAILS(1, "lamina: cannot attach " D "files/disk0.img as xvda to 'web-1.example': "
 		 "that target is already in use\n",
 	      "block-attach", "web-1.example", D "files/disk0.img", "xvda");
+	OK("block-attach", "--format=qcow2", "web-1.example", D "files/disk1.img", "xvdd");
+	OK("dumpxml", "web-1.example");
+	ck_assert_ptr_nonnull(strstr(r.out, "<driver type=\"qcow2\"/>"));
+	FAILS(2, "lamina: block-attach: unknown image format 'qcow3' (raw, qcow2, qed, vmdk, vhdx, vdi "
+		 "or vpc)\n", "block-attach", "-f", "qcow3", "web-1.example", D "files/disk1.img", "xvde");
+	OK("block-detach", "web-1.example", "xvdd");
 	OK("block-detach", "web-1.example", "xvdb");
 	OK("network-attach", "--mac=52:54:00:00:00:99", "--network=lan1", "web-1.example");
 	OK("network-detach", "web-1.example", "52:54:00:ab:cd:01");
