@@ -64,7 +64,9 @@ struct conlink_pull {
 };
 
 struct conlink_more {
-	uint32_t more;   /* 1: input still waits after this answer */
+	uint32_t more;   /* 0: no more input; 1: more waits, pull again; 2: input
+			  * waits but the guest has not mapped its ring yet:
+			  * pull again after the guest's next event */
 };
 
 /* One message buffer: the header and the largest data. */

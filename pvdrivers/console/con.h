@@ -32,6 +32,7 @@ struct con_dev {
 	uint32_t in_prod;                /* next input byte to give (ours) */
 	bool dead;                       /* the guest corrupted the ring: no longer used */
 	bool input_waits;                /* the hypervisor has input for us */
+	bool input_retry;                /* it has, once the guest maps the ring: ask after its next event */
 	bool pulling;                    /* a CL_PULL is outstanding */
 	uint32_t pull_max;               /* its max */
 	bool stopping;                   /* CL_STOP came: drain, answer, exit */
@@ -67,6 +68,8 @@ void con_exit(struct con_dev *c);
  * hypervisor before it is consumed) and, if input waits, a pull. True if
  * output may be left. -errno if the link failed. */
 int con_round(struct con_dev *c);
+/* The guest sent an event (the doorbell rang). */
+void con_guest_event(struct con_dev *c);
 /* Handle one message from the link: 0, or -errno (the link ends). */
 int con_handle(struct con_dev *c, const struct conlink_msg *m, uint32_t len, const int *fds,
 	       unsigned nfds);

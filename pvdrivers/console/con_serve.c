@@ -85,6 +85,13 @@ int con_round(struct con_dev *c)
 	return rc < 0 ? rc : more && !c->dead;
 }
 
+void con_guest_event(struct con_dev *c)
+{
+	if (c->input_retry)
+		c->input_waits = true;
+	c->input_retry = false;
+}
+
 /* ---- the hypervisor's messages ---- */
 
 static int on_input(struct con_dev *c, const char *data, uint32_t len, const int *fds, unsigned nfds)
@@ -96,8 +103,11 @@ static int on_input(struct con_dev *c, const char *data, uint32_t len, const int
 		return -EPROTO;   /* unasked, or more than asked for */
 	uint32_t n = len - (uint32_t)sizeof(m);
 	memcpy(&m, data + n, sizeof(m));
+	if (m.more > 2)
+		return -EPROTO;
 	c->pulling = false;
-	c->input_waits = m.more != 0;
+	c->input_waits = m.more == 1;
+	c->input_retry = m.more == 2;
 	if (n && !c->dead) {
 		con_put_input(c->ring, &c->in_prod, data, n);
 		c->in_bytes += n;

@@ -72,8 +72,10 @@ static int serve(struct con_dev *c)
 	for (;;) {
 		if (poll(p, 2, more ? 0 : -1) < 0 && errno != EINTR)
 			return -errno;
-		if (p[1].revents)
+		if (p[1].revents) {
 			drain(c->doorbell);
+			con_guest_event(c);
+		}
 		int msgs = take_messages(c);
 		if (msgs < 0)
 			return msgs;
