@@ -37,6 +37,7 @@ struct con_dev {
 	uint32_t pull_max;               /* its max */
 	bool stopping;                   /* CL_STOP came: drain, answer, exit */
 	bool notify;                     /* kick the guest at the end of the round */
+	uint32_t budget;                 /* output bytes per round; 0: CON_ROUND_BUDGET (tests lower it) */
 	uint64_t out_bytes, in_bytes;    /* counters, for the exit line */
 };
 

@@ -1,10 +1,7 @@
 // SPDX-License-Identifier: MIT
-// con_serve.c: lamina-console's service: setup from the hypervisor, service rounds over the ring, the hypervisor's messages.
+// con_serve.c: lamina-console's service: rounds over the ring (output out, input in, kicks) and the hypervisor's messages.
 #include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <lamina/barrier.h>
 #include "con.h"
@@ -25,16 +22,22 @@ static void kick_guest(struct con_dev *c)
 		return;   /* saturated: the guest has a kick due anyway */
 }
 
-/* Send pending output, up to CON_ROUND_BUDGET; each piece is consumed only
- * once the hypervisor has it. 1 if some may be left, 0, or -errno. */
+/* Send pending output, up to the round's budget; each piece is consumed
+ * only once the hypervisor has it. 1 if some may be left, 0, or -errno. */
 static int pump_output(struct con_dev *c)
 {
+	uint32_t budget = c->budget ? c->budget : CON_ROUND_BUDGET, done = 0;
 	char buf[CON_OUT_BYTES];
-	uint32_t done = 0;
 	bool full;
 	int n;
 
-	while ((n = con_peek_output(c->ring, c->out_cons, buf, sizeof(buf), &full)) > 0) {
+	while (done < budget) {
+		uint32_t cap = budget - done < sizeof(buf) ? budget - done : (uint32_t)sizeof(buf);
+		n = con_peek_output(c->ring, c->out_cons, buf, cap, &full);
+		if (n < 0)
+			ring_dead(c, "out_prod");
+		if (n <= 0)
+			return 0;
 		int rc = con_send(c, CL_OUTPUT, buf, (uint32_t)n);
 		if (rc < 0)
 			return rc;
@@ -42,12 +45,8 @@ static int pump_output(struct con_dev *c)
 		c->out_bytes += (uint32_t)n;
 		c->notify |= full;
 		done += (uint32_t)n;
-		if (done >= CON_ROUND_BUDGET)
-			return 1;
 	}
-	if (n < 0)
-		ring_dead(c, "out_prod");
-	return 0;
+	return 1;
 }
 
 /* Ask for input if some waits and the ring has room. 0 or -errno. */
@@ -148,66 +147,4 @@ int con_handle(struct con_dev *c, const struct conlink_msg *m, uint32_t len, con
 		if (o->type == m->h.type)
 			return o->fn(c, m->data, len, fds, nfds);
 	return -EPROTO;   /* unknown, or CL_SETUP again */
-}
-
-/* ---- setup ---- */
-
-static int map_ring(struct con_dev *c, int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0 || st.st_size != sizeof(struct lamina_console_ring))
-		return -EINVAL;
-	void *p = mmap(NULL, sizeof(struct lamina_console_ring), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	c->ring = p;
-	/* Go on where the last back-end stopped: its indices are in the page
-	 * (read once; a corrupt one is caught by the first check). */
-	c->out_cons = LAMINA_READ_ONCE(c->ring->out_cons);
-	c->in_prod = LAMINA_READ_ONCE(c->ring->in_prod);
-	return 0;
-}
-
-int con_init(struct con_dev *c, int link)
-{
-	struct conlink_msg m;
-	struct conlink_setup s;
-	int fds[3], rc;
-	unsigned nfds;
-
-	memset(c, 0, sizeof(*c));
-	c->link = link;
-	c->doorbell = c->kick = -1;
-	struct pollfd p = { .fd = link, .events = POLLIN };
-	while ((rc = con_recv(link, &m, fds, &nfds)) == -EAGAIN)
-		if (poll(&p, 1, -1) < 0 && errno != EINTR)
-			return -errno;
-	if (rc <= 0)
-		return rc ? rc : -EPIPE;
-	if (m.h.type != CL_SETUP || m.h.len != sizeof(s) || nfds != 3) {
-		for (unsigned i = 0; i < nfds; i++)
-			close(fds[i]);
-		return -EPROTO;
-	}
-	memcpy(&s, m.data, sizeof(s));
-	c->domid = s.domid;
-	c->port = s.port;
-	c->doorbell = fds[1];
-	c->kick = fds[2];
-	rc = map_ring(c, fds[0]);
-	close(fds[0]);
-	return rc;
-}
-
-void con_exit(struct con_dev *c)
-{
-	if (c->ring)
-		munmap(c->ring, sizeof(*c->ring));
-	if (c->doorbell >= 0)
-		close(c->doorbell);
-	if (c->kick >= 0)
-		close(c->kick);
-	c->ring = NULL;
-	c->doorbell = c->kick = -1;
 }

@@ -29,7 +29,7 @@ type_b64() { $C "{\"op\":\"console-write\",\"id\":$id,\"data\":\"$1\"}" | grep -
 # The lamina-console serving domain $id: a child of lamina-hvd named for it.
 bk_pid() {
   for p in /proc/[0-9]*; do
-    [ "$(tr '\0' ' ' < "$p/cmdline" 2> /dev/null)" = "lamina-console --domain $id " ] || continue
+    [ "$(cat "$p/cmdline" 2> /dev/null | tr '\0' ' ')" = "lamina-console --domain $id " ] || continue
     [ "$(cut -d' ' -f4 "$p/stat" 2> /dev/null)" = "$hvd" ] && { echo "${p#/proc/}"; return 0; }
   done
   return 1
