@@ -85,11 +85,15 @@ static int on_pull(struct conhost *h, const char *data, uint32_t len)
 	return n < 0 ? (int)n : 0;
 }
 
-/* CL_LOG: one line, non-printing bytes shown as '?'. */
+/* CL_LOG: one line, non-printing bytes shown as '?'; CONHOST_LOG_LINES
+ * per back-end, so that one cannot fill the domain's log. */
 static int on_log(struct conhost *h, const char *data, uint32_t len)
 {
 	char line[CONHOST_LOG_MAX + 1];
 	uint32_t n = len < CONHOST_LOG_MAX ? len : CONHOST_LOG_MAX;
+
+	if (++h->log_lines > CONHOST_LOG_LINES)
+		return 0;
 
 	for (uint32_t i = 0; i < n; i++)
 		line[i] = data[i] >= 0x20 && data[i] < 0x7f ? data[i] : '?';
@@ -248,7 +252,6 @@ static int conhost_init(struct domain *d)
 		host_close(h);
 		return -1;
 	}
-	h->thread_started = true;
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #define CONHOST_BACKOFF_MAX_MS 2000    /* doubling up to this */
 #define CONHOST_STABLE_NS 10000000000ll/* lived this long: back-off starts again at the minimum */
 #define CONHOST_LOG_MAX 200            /* bytes of a CL_LOG line kept */
+#define CONHOST_LOG_LINES 32           /* CL_LOG lines kept per back-end; more are dropped */
 
 struct conhost {
 	struct domain *d;               /* set at init, read-only */
@@ -32,11 +33,11 @@ struct conhost {
 	int wake;                       /* eventfd: input queued, or stop (init/free) */
 	atomic_bool stop, avail;        /* set by other threads, then wake is written */
 	pthread_t thread;
-	bool thread_started;            /* (init/free) */
 	/* The thread's: */
 	int sock;                       /* our end of the link; -1 while none runs */
 	pid_t pid;                      /* the running back-end; 0 if none */
 	bool done;                      /* it answered CL_STOP */
+	unsigned log_lines;             /* CL_LOG lines it sent */
 	int64_t started_ns, respawn_ns; /* CLOCK_MONOTONIC: its start; the next start */
 	int backoff_ms;
 	unsigned restarts;              /* back-ends started after the first */

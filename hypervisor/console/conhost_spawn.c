@@ -136,6 +136,7 @@ int conhost_start(struct conhost *h)
 	}
 	h->sock = sv[0];
 	h->done = false;
+	h->log_lines = 0;
 	if (h->started_ns)
 		h->restarts++;
 	h->started_ns = hv_now_ns();
@@ -166,11 +167,13 @@ void conhost_lost(struct conhost *h, const char *why)
 		close(h->sock);
 	h->sock = -1;
 	if (h->pid > 0) {
-		if (waitpid(h->pid, &status, WNOHANG) == 0) {
+		pid_t r = waitpid(h->pid, &status, WNOHANG);
+		if (r == 0) {
 			kill(h->pid, SIGKILL);   /* ours and unreaped: the pid cannot be reused */
-			waitpid(h->pid, &status, 0);
+			r = waitpid(h->pid, &status, 0);
 		}
-		describe(status, how, sizeof(how));
+		if (r == h->pid)   /* else reaped by someone else (SIGCHLD ignored): no status */
+			describe(status, how, sizeof(how));
 	}
 	int64_t lived = hv_now_ns() - h->started_ns;
 	h->backoff_ms = lived >= CONHOST_STABLE_NS || !h->backoff_ms ? CONHOST_BACKOFF_MIN_MS

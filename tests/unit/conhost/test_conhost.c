@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <stdio.h>
 #include <unistd.h>
 #include <lamina/io/console.h>
 #include <lamina/shared_info.h>
@@ -199,6 +201,65 @@ START_TEST(a_corrupt_ring_is_dropped_and_logged)
 }
 END_TEST
 
+/* ---- hostile back-ends (scripts in place of lamina-console) ---- */
+
+static char script[64];
+
+/* A back-end that runs body (sh) with the link on descriptor 3. */
+static void hostile(const char *body)
+{
+	snprintf(script, sizeof(script), "/tmp/conhost-test.XXXXXX");
+	int fd = mkstemp(script);
+	ck_assert_int_ge(fd, 0);
+	dprintf(fd, "#!/bin/sh\n%s\n", body);
+	fchmod(fd, 0700);
+	close(fd);
+	setenv("LAMINA_CONSOLE", script, 1);   /* read once per process: each test forks */
+	setup();
+}
+
+static void hostile_teardown(void)
+{
+	teardown();
+	unlink(script);
+}
+
+static int64_t ms_now(void) { return hv_now_ns() / 1000000; }
+
+/* Garbage on the link: stopped, logged, started again; the domain's
+ * console and the supervisor go on. */
+START_TEST(garbage_on_the_link_stops_that_back_end)
+{
+	hostile("printf garbage >&3; exec sleep 5");
+	for (int i = 0; i < 500 && !dbl_logged("broke the link's rules"); i++)
+		usleep(10000);
+	ck_assert(dbl_logged("broke the link's rules"));
+	for (int i = 0; i < 500 && d->con->host->restarts < 1; i++)
+		usleep(10000);
+	ck_assert_uint_ge(__atomic_load_n(&d->con->host->restarts, __ATOMIC_SEQ_CST), 1);
+	ck_assert_int_eq(hv_console_input(d, "still here", 10), 10);
+}
+END_TEST
+
+/* A back-end that never answers CL_STOP is killed after CONLINK_STOP_MS. */
+START_TEST(a_back_end_that_ignores_stop_is_killed)
+{
+	hostile("exec sleep 100");
+	ck_assert(wait_for(running));
+	usleep(200000);
+	pid_t pid = bk_pid();
+	int64_t t0 = ms_now();
+	hv_dev_free_all(d);
+	int64_t took = ms_now() - t0;
+	ck_assert_int_ge(took, CONLINK_STOP_MS - 50);
+	ck_assert_int_lt(took, CONLINK_STOP_MS + 2000);
+	ck_assert_int_eq(kill(pid, 0), -1);
+	ck_assert(dbl_logged("0 restarts"));
+}
+END_TEST
+
+static void no_setup(void) {}
+
 int main(void)
 {
 	setenv("LAMINA_CONSOLE", LAMINA_CONSOLE_BIN, 1);
@@ -215,6 +276,12 @@ int main(void)
 	tcase_add_test(tc, last_output_is_taken_at_destruction);
 	tcase_add_test(tc, a_corrupt_ring_is_dropped_and_logged);
 	suite_add_tcase(s, tc);
+	TCase *th = tcase_create("hostile");
+	tcase_set_timeout(th, 30);
+	tcase_add_checked_fixture(th, no_setup, hostile_teardown);
+	tcase_add_test(th, garbage_on_the_link_stops_that_back_end);
+	tcase_add_test(th, a_back_end_that_ignores_stop_is_killed);
+	suite_add_tcase(s, th);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);
 	int failed = srunner_ntests_failed(sr);
