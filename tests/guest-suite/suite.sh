@@ -84,4 +84,8 @@ for t in e2e/*.sh; do
   fi
   cat "$out"
 done
+# The host's clock during the suite: a TSC demoted mid-run changes every
+# guest's PV clock under it (docs/testbed-failures.md, "TSC demoted mid-run").
+echo "suite: host clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null)"
+dmesg 2>/dev/null | grep -E 'Marking TSC unstable|Switched to clocksource' | sed 's/^/suite: host kernel: /'
 echo "suite: done"
