@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# Lamina top-level build: make, make run, make check, make bench, make fuzz, make deps, make install.
+# Lamina top-level build: make, make run, make check, make bench, make fuzz, make stress, make deps, make install.
 O := $(CURDIR)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -13,7 +13,7 @@ COMPDIR ?= $(PREFIX)/share/bash-completion/completions
 COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile pvdrivers/console/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
-.PHONY: all deps run check bench fuzz clean guest install kernel shell
+.PHONY: all deps run check bench fuzz stress clean guest install kernel shell
 all: deps
 	@set -e; for d in $(COMPONENTS); do $(MAKE) --no-print-directory -C $$d O=$(O) all; done
 
@@ -73,6 +73,14 @@ install:
 # The long fuzz campaign: FUZZ_SECONDS (3600) per harness (tests/fuzz/README.md).
 fuzz: deps
 	@$(MAKE) --no-print-directory -C tests/fuzz O=$(O) fuzz
+
+# The long crash rounds: tests/e2e/blk_crash.sh with STRESS_ROUNDS (50)
+# kills of the block back-end and 50 of the hypervisor process, in the
+# testbed (natively where KVM is real), one RESULT blk/crash line.
+stress: all
+	@bash tests/guest-suite/make-payload $(O) $(O)/stress-payload
+	@tests/runner/lamina-run --payload $(O)/stress-payload --timeout $${LAMINA_STRESS_TIMEOUT:-7200} \
+		--name stress -- env LAMINA_BLK_CRASH_ROUNDS=$${STRESS_ROUNDS:-50} sh e2e/blk_crash.sh
 
 clean:
 	rm -rf $(O)

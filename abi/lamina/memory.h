@@ -31,10 +31,13 @@
  *   (another domain, caller not domain 0).
  * - `LAMINA_MEMOP_DECREASE_RESERVATION` (balloon inflate): arg points to
  *   `struct lamina_mem_reservation`. Gives back each extent of
- *   2^`extent_order` pages starting at the listed gfns. Afterwards the guest
- *   must not touch those frames (the hypervisor frees them; what an access
- *   sees is undefined). Each gfn must be aligned to its extent, populated,
- *   and inside a RAM range of the memory map; it must not be granted.
+ *   2^`extent_order` pages starting at the listed gfns. The hypervisor
+ *   frees them, and from then on they are not the guest's: a guest access
+ *   to such a frame (or to any RAM frame above the current reservation that
+ *   was never populated) crashes the domain, with the reason "touched guest
+ *   memory it does not own" in its log (since 1.5; before, undefined).
+ *   Each gfn must be aligned to its extent, populated, and inside a RAM
+ *   range of the memory map; it must not be granted.
  * - `LAMINA_MEMOP_POPULATE_PHYSMAP` (balloon deflate): same argument.
  *   Backs each listed extent (currently unpopulated, inside a RAM range)
  *   with zeroed pages.
@@ -45,7 +48,10 @@
  *   misaligned, or outside RAM), `-LAMINA_EBUSY` (decrease: a page is
  *   granted or mapped), `-LAMINA_EEXIST` (populate: already populated),
  *   `-LAMINA_ENOENT` (decrease: not populated), `-LAMINA_ENOMEM`
- *   (populate: would exceed the maximum reservation), `-LAMINA_EPERM`
+ *   (populate: would exceed the maximum reservation; either, since 1.5:
+ *   the domain's frames it does not own would then form more than
+ *   `LAMINA_MEM_MAX_RUNS` separate runs: give back frames next to ones
+ *   already given back, or populate whole runs), `-LAMINA_EPERM`
  *   (`domid` is not `LAMINA_DOMID_SELF`), `-LAMINA_EFAULT`.
  * - `LAMINA_MEMOP_ADD_TO_PHYSMAP`: arg points to
  *   `struct lamina_add_to_physmap`. Maps hypervisor-owned frame `idx` of
@@ -92,6 +98,14 @@ LAMINA_CHECK_SIZE(memory_map, struct lamina_memory_map, 16);
 
 /** Largest extent order (2 MiB). */
 #define LAMINA_MEM_MAX_ORDER 9u
+
+/**
+ * Most separate runs of frames a domain does not own (given back, or above
+ * its reservation and never populated) below the top of its RAM (1.5).
+ * The hypervisor keeps each run unmapped for the guest, and each costs it
+ * a host mapping; contiguous frames are one run however many they are.
+ */
+#define LAMINA_MEM_MAX_RUNS 4096u
 
 struct lamina_mem_reservation {
 	lamina_u64 extent_start;  /* IN: pointer to nr_extents lamina_u64 gfns */

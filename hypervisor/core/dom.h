@@ -80,7 +80,11 @@ struct domain {
 	char name[64];
 	int vmfd;
 	int memfd;                  /* guest RAM; back-ends map pages of it */
-	uint8_t *ram;               /* host mapping of all guest RAM */
+	uint8_t *ram;               /* host mapping of all guest RAM (the hypervisor's view) */
+	uint8_t *kvm_ram;           /* KVM's view of the same RAM: frames the guest does not
+				     * own are PROT_NONE there (mem.c; d->lock) */
+	unsigned unowned_runs;      /* runs of unpopulated frames in RAM (d->lock) */
+	unsigned runs_refused;      /* memory_ops refused for LAMINA_MEM_MAX_RUNS (d->lock) */
 	uint64_t ram_bytes;         /* size of the RAM region */
 	uint64_t max_pages;         /* reservation ceiling */
 	atomic_uint_fast64_t cur_pages;  /* populated pages */

@@ -11,6 +11,14 @@
 int mem_init(struct domain *d, uint64_t bytes, char *err, size_t n);
 void mem_free(struct domain *d);
 bool mem_populated(struct domain *d, uint64_t gfn);
+/* mem_release_n / mem_populate_n: frames [gfn, gfn+n) leave or join the
+ * guest (all must be populated / unpopulated). 0, or -LAMINA_EINVAL (not
+ * in RAM), -LAMINA_ENOENT / -LAMINA_EEXIST (a frame in the wrong state),
+ * -LAMINA_ENOMEM (past max_pages, past LAMINA_MEM_MAX_RUNS unowned runs,
+ * or the host refused). Caller holds d->lock. The single-frame forms are
+ * the same with n = 1. */
+int mem_release_n(struct domain *d, uint64_t gfn, uint64_t n);
+int mem_populate_n(struct domain *d, uint64_t gfn, uint64_t n);
 int mem_release(struct domain *d, uint64_t gfn);
 int mem_release_range(struct domain *d, uint64_t gfn, uint64_t n);
 /* Give every page of d's RAM back to the host except the gfns in

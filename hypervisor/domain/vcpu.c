@@ -246,6 +246,12 @@ void *vcpu_main(void *arg)
 			atomic_fetch_add(&v->exits[HV_EXIT_INTR], 1);
 			continue;
 		}
+		if (rc < 0 && errno == EFAULT) {   /* a frame unmapped for it: mem.c */
+			dom_crash(v->d, "vCPU %d touched guest memory it does not own (a frame given "
+				  "back or above its reservation; KVM_RUN: EFAULT, last exit at rip %#llx)",
+				  v->id, (unsigned long long)v->last_rip);
+			break;
+		}
 		if (rc < 0) {
 			dom_crash(v->d, "vCPU %d: KVM_RUN: %s", v->id, strerror(errno));
 			break;

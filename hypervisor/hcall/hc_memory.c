@@ -83,12 +83,13 @@ static int64_t one_extent(struct domain *d, uint64_t gfn, unsigned order, bool r
 		return -LAMINA_EBUSY;   /* granted or mapped (memory.h) */
 	if (!release && atomic_load(&d->cur_pages) + n > d->max_pages)
 		return -LAMINA_ENOMEM;
-	for (uint64_t g = gfn; g < gfn + n; g++) {
-		int64_t r = release ? mem_release(d, g) : mem_populate(d, g);
-		if (r)
-			return r;
-	}
-	return 0;
+	int64_t r = release ? mem_release_n(d, gfn, n) : mem_populate_n(d, gfn, n);
+	if (r == -LAMINA_ENOMEM && d->unowned_runs >= LAMINA_MEM_MAX_RUNS - 1 &&
+	    d->runs_refused++ < 4)   /* say which check failed, a few times */
+		dom_log(d, "lamina: memory_op at gfn %#llx: ENOMEM: the frames the domain does not "
+			"own would form more than %u separate runs", (unsigned long long)gfn,
+			LAMINA_MEM_MAX_RUNS);
+	return r;
 }
 
 static int64_t op_extents(struct vcpu *v, uint64_t arg, bool release)

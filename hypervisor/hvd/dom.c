@@ -262,9 +262,12 @@ static json_object *counts(const char *(*name)(unsigned), const uint64_t *n, uns
 }
 
 // {"state", "reason"?, "vcpus", "max_vcpus", "mem_kib", "maxmem_kib", "cpu_ns",
-//  "run_ns", "hypercalls", "exits": [[kind, n]...], "calls": [[name, n]...]}
+//  "run_ns", "hypercalls", "exits": [[kind, n]...], "calls": [[name, n]...],
+//  "where": each vCPU's run state and last exit rip, for a guest that seems stuck}
 json_object *dom_stats_json(struct hvd_dom *hd)
 {
+	char where[512];
+
 	struct hv_dom_stats s;
 	const char *reason, *state = dom_state(hd, &reason);
 	json_object *o = json_object_new_object();
@@ -286,6 +289,8 @@ json_object *dom_stats_json(struct hvd_dom *hd)
 	json_object_object_add(o, "hypercalls", json_object_new_uint64(total));
 	json_object_object_add(o, "exits", counts(hv_exit_name, s.user_exits, HV_EXIT_KINDS, true));
 	json_object_object_add(o, "calls", counts(hv_hypercall_name, s.hypercalls, 64, false));
+	hv_vcpu_where(hd->d, where, sizeof(where));
+	json_object_object_add(o, "where", json_object_new_string(where));
 	return o;
 }
 

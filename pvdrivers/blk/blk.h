@@ -21,6 +21,8 @@
 #define BLK_MAX_MAPS ((BLK_MAX_SEGS + BLK_MAP_CHUNK - 1) / BLK_MAP_CHUNK)
 #define BLK_TAKE_BUDGET 64u // requests taken per ring per turn
 #define BLK_REAP_BUDGET 256u // completions reaped per turn
+#define BLK_PARK_MAX_NS 5000000000ll // a parked request with nothing else in flight fails after this
+#define BLK_PARK_RETRY_MS 10 // how often it is tried meanwhile
 
 struct blk_map { // one udmabuf over granted pages
 	uint32_t handle;
@@ -37,6 +39,7 @@ struct blk_slot { // a request in flight
 	void *bounce; // aligned private buffer for O_DIRECT (len bytes)
 	struct iovec iov[BLK_MAX_SEGS]; // the segments in the mapped pages
 	bool buffered; // retried (or issued) on the buffered descriptor
+	bool segs_read; // INDIRECT: the segment list is copied out and checked
 };
 
 struct blk_queue { // one ring and its event channel
@@ -59,6 +62,15 @@ struct blk_dev {
 	unsigned nq, order;
 	struct blk_queue q[LAMINA_BLKIF_MAX_QUEUES];
 	unsigned inflight; // requests submitted to io_uring, all queues
+	// Mapping room: lamina-hvd caps the udmabufs and pages a back-end holds
+	// (and the host its grant mappings). A request that finds no room is
+	// parked, still holding its id, and no ring is read until it is mapped
+	// and started: the front's further requests wait on the rings.
+	struct blk_slot *parked; // the request waiting for room, or NULL
+	int64_t parked_ns; // CLOCK_MONOTONIC when it was parked
+	bool room; // mappings were released since its last try
+	unsigned long parks; // requests parked on this connection
+	unsigned first_q; // the ring read first next turn (rotates, so none starves)
 	bool corrupt; // a ring went bad: stop reading it, answer nothing more
 	bool verbose;
 };
@@ -74,6 +86,7 @@ void blk_fail(struct blk_dev *d, const char *fmt, ...) __attribute__((format(pri
 // blk_io.c: requests.
 int blk_take(struct blk_dev *d); // take requests from every ring; >0 if a budget ran out
 int blk_reap(struct blk_dev *d, bool wait); // finish completed I/O; count, or -errno
+int blk_unpark(struct blk_dev *d); // try the parked request again; 1 if one is still parked
 void blk_flush_responses(struct blk_dev *d); // push responses and kick where needed
-void blk_drain(struct blk_dev *d); // wait for every request in flight (teardown)
+void blk_drain(struct blk_dev *d); // wait for every request in flight, drop a parked one (teardown)
 #endif

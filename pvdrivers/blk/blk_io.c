@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PG 4096u
+#define BLK_PARK 1 // not a status: no room to map the request's pages now; try again later
 
 static void answer(struct blk_dev *d, struct blk_queue *q, uint64_t id, uint8_t op, int status)
 {
@@ -62,17 +64,22 @@ static int read_indirect(struct blk_dev *d, struct blk_slot *s)
 	static struct lamina_blkif_segment segs[BLK_MAX_SEGS];
 	struct blk_plan *p = &s->plan;
 	struct blk_map m;
+	int rc = blk_map_pages(d, p->ind, p->nind, &m);
 
-	if (blk_map_pages(d, p->ind, p->nind, &m)) {
+	if (rc == -ENOSPC)
+		return BLK_PARK;
+	if (rc) {
 		p->why = "cannot map an indirect page";
 		return LAMINA_BLKIF_RSP_ERROR;
 	}
 	memcpy(segs, m.mem, p->nseg * sizeof(segs[0]));
 	blk_unmap_pages(d, &m);
+	s->segs_read = true;
 	return blk_check_indirect(p, segs, &d->disk);
 }
 
-// Map the data pages, BLK_MAP_CHUNK per udmabuf, and point iov at the segments.
+// Map the data pages, BLK_MAP_CHUNK per udmabuf, and point iov at the
+// segments. 0, BLK_PARK (nothing left mapped), or ERROR.
 static int map_data(struct blk_dev *d, struct blk_slot *s)
 {
 	struct blk_plan *p = &s->plan;
@@ -84,8 +91,11 @@ static int map_data(struct blk_dev *d, struct blk_slot *s)
 			n = BLK_MAP_CHUNK;
 		for (unsigned i = 0; i < n; i++)
 			refs[i] = p->seg[first + i].gref;
-		if (blk_map_pages(d, refs, n, &s->map[c])) {
+		int rc = blk_map_pages(d, refs, n, &s->map[c]);
+		if (rc) {
 			unmap_data(d, s);
+			if (rc == -ENOSPC)
+				return BLK_PARK;
 			p->why = "cannot map a data page";
 			return LAMINA_BLKIF_RSP_ERROR;
 		}
@@ -177,7 +187,43 @@ static void refuse(struct blk_dev *d, struct blk_queue *q, struct blk_slot *s, i
 	answer(d, q, s->plan.id, s->plan.ring_op, status);
 }
 
-// One request, privately copied: check, map, submit; or answer at once.
+// Map what s needs and queue its I/O: 0, BLK_PARK or a LAMINA_BLKIF_RSP_* error.
+static int launch(struct blk_dev *d, struct blk_slot *s)
+{
+	struct blk_plan *p = &s->plan;
+	int st = 0;
+
+	if (p->nind && !s->segs_read)
+		st = read_indirect(d, s);
+	if (!st && p->nseg)
+		st = map_data(d, s);
+	if (!st && submit(d, s))
+		st = LAMINA_BLKIF_RSP_ERROR, p->why = "cannot queue the I/O";
+	return st;
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
+
+// No room to map s now: it keeps its slot and id, and waits for room.
+static void park(struct blk_dev *d, struct blk_slot *s)
+{
+	s->busy = true;
+	s->q->busy++;
+	d->parked = s;
+	d->parked_ns = now_ns();
+	d->room = false;
+	if (!d->parks++ && d->verbose) // the first one says why; the rest are counted
+		fprintf(stderr, "lamina-blkback: request %llu parked: %s\n",
+			(unsigned long long)s->plan.id, d->b.err);
+}
+
+// One request, privately copied: check, map, submit; or park; or answer at once.
 static void start(struct blk_dev *d, struct blk_queue *q, const struct lamina_blkif_request *rq)
 {
 	struct blk_slot *s = free_slot(q);
@@ -190,18 +236,48 @@ static void start(struct blk_dev *d, struct blk_queue *q, const struct lamina_bl
 	st = blk_check_request(rq, &d->disk, p);
 	if (!st && id_in_flight(q, p->id))
 		st = LAMINA_BLKIF_RSP_ERROR, p->why = "id already in flight";
-	if (!st && p->nind)
-		st = read_indirect(d, s);
-	if (!st && p->nseg)
-		st = map_data(d, s);
 	s->q = q;
 	s->buffered = false;
-	if (!st && submit(d, s))
-		st = LAMINA_BLKIF_RSP_ERROR, p->why = "cannot queue the I/O";
+	s->segs_read = false;
+	if (!st)
+		st = launch(d, s);
+	if (st == BLK_PARK)
+		return park(d, s);
 	if (st)
 		return refuse(d, q, s, st);
 	s->busy = true;
 	q->busy++;
+}
+
+// The parked request leaves the park: started, or answered st.
+static void unpark_as(struct blk_dev *d, struct blk_slot *s, int st)
+{
+	d->parked = NULL;
+	if (!st)
+		return;
+	s->busy = false;
+	s->q->busy--;
+	refuse(d, s->q, s, st);
+}
+
+int blk_unpark(struct blk_dev *d)
+{
+	struct blk_slot *s = d->parked;
+	int st;
+
+	if (!s || d->corrupt || (d->inflight && !d->room))
+		return s != NULL; // nothing freed since the last try: it would fail again
+	d->room = false;
+	st = launch(d, s);
+	if (st == BLK_PARK && d->inflight)
+		d->parked_ns = now_ns(); // our own I/O holds the room: it will free it
+	if (st == BLK_PARK && now_ns() - d->parked_ns < BLK_PARK_MAX_NS)
+		return 1;
+	if (st == BLK_PARK) // others hold the room, or it can never fit: say so, do not hang
+		st = LAMINA_BLKIF_RSP_ERROR, s->plan.why = "no room to map its pages";
+	unpark_as(d, s, st);
+	io_uring_submit(&d->uring);
+	return 0;
 }
 
 static int take_queue(struct blk_dev *d, unsigned qi)
@@ -211,7 +287,8 @@ static int take_queue(struct blk_dev *d, unsigned qi)
 	unsigned n = 0;
 	int rc;
 
-	while (n < BLK_TAKE_BUDGET && (rc = lamina_blkif_take_request(&q->ring, &rq)) == 1) {
+	while (!d->parked && n < BLK_TAKE_BUDGET &&
+	       (rc = lamina_blkif_take_request(&q->ring, &rq)) == 1) {
 		start(d, q, &rq);
 		n++;
 	}
@@ -219,15 +296,17 @@ static int take_queue(struct blk_dev *d, unsigned qi)
 		rc = lamina_blkif_final_check_requests(&q->ring);
 	if (rc < 0)
 		corrupt(d, qi);
-	return rc > 0 && !d->corrupt;
+	return rc > 0 && !d->corrupt && !d->parked;
 }
 
 int blk_take(struct blk_dev *d)
 {
+	unsigned first = d->first_q < d->nq ? d->first_q : 0;
 	int more = 0;
 
-	for (unsigned i = 0; i < d->nq && !d->corrupt; i++)
-		more |= take_queue(d, i);
+	d->first_q = (first + 1) % d->nq; // whichever ring parks, the next turn begins elsewhere
+	for (unsigned k = 0; k < d->nq && !d->corrupt && !d->parked; k++)
+		more |= take_queue(d, (first + k) % d->nq);
 	io_uring_submit(&d->uring);
 	return more;
 }
@@ -252,6 +331,7 @@ static void complete(struct blk_dev *d, struct blk_slot *s, int res)
 			memcpy(s->iov[i].iov_base, (char *)s->bounce + o, s->iov[i].iov_len);
 	}
 	unmap_data(d, s);
+	d->room = true;
 	answer(d, s->q, p->id, p->ring_op, st);
 	s->busy = false;
 	s->q->busy--;
@@ -296,10 +376,19 @@ void blk_flush_responses(struct blk_dev *d)
 	}
 }
 
+// A parked request never started: it is dropped unanswered, like one still
+// on the ring, and the front re-sends it after reconnecting (io/blkif.h).
 void blk_drain(struct blk_dev *d)
 {
+	struct blk_slot *s = d->parked;
+
 	while (d->inflight)
 		if (blk_reap(d, true) < 0)
 			break;
+	if (s) {
+		s->busy = false;
+		s->q->busy--;
+		d->parked = NULL;
+	}
 	blk_flush_responses(d);
 }

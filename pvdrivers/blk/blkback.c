@@ -202,13 +202,17 @@ static void serve(struct blk_dev *d)
 	for (unsigned i = 0; i < d->nq; i++)
 		p[n++] = (struct pollfd){ .fd = d->q[i].bell, .events = POLLIN };
 	for (;;) {
-		int more = blk_take(d);
+		// completions first: they make room for a parked request,
+		// which goes before anything new on the rings
 		if (blk_reap(d, false) < 0)
 			return;
+		int more = blk_unpark(d) ? 0 : blk_take(d);
 		blk_flush_responses(d);
 		if (d->corrupt || check_front(d) == STOP)
 			return;
-		if (poll(p, n, more ? 0 : WAIT_MS) < 0 && errno != EINTR)
+		// parked with none of our I/O to free room: look again soon
+		int ms = more ? 0 : d->parked && !d->inflight ? BLK_PARK_RETRY_MS : WAIT_MS;
+		if (poll(p, n, ms) < 0 && errno != EINTR)
 			return;
 		for (unsigned i = 1; i < n; i++)
 			if (p[i].revents & POLLIN)
@@ -235,7 +239,9 @@ static int one_connection(struct blk_dev *d)
 	blk_drain(d);
 	blk_disconnect(d);
 	set_state(d, LAMINA_BUS_CLOSED);
-	fprintf(stderr, "lamina-blkback: domain %u: closed\n", d->b.domid);
+	fprintf(stderr, "lamina-blkback: domain %u: closed; %lu request(s) waited for mapping room\n",
+		d->b.domid, d->parks);
+	d->parks = 0;
 	return wait_front(d, reinit);
 }
 

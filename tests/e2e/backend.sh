@@ -19,11 +19,7 @@ export LAMINA_HVD_SOCKET="$tmp/hvd.sock"
 hvd=$!
 pids=
 
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 say() { echo "  backend| $*"; }
 create() { # NAME ROUNDS: prints the id
   $C "{\"op\":\"create\",\"name\":\"$1\",\"kernel\":\"$here/backend_guest.elf\",\"cmdline\":\"rounds=$2\",\"mem_kib\":16384,\"vcpus\":1}" |

@@ -6,7 +6,9 @@
 # lamina-blkback (pvdrivers/blk):
 #   A: a 1 GiB sparse image, 512-byte sectors: blk/rw-512, blk/discard,
 #      blk/thin (10 MiB written allocate 10-16 MiB on the host; the discard
-#      gives at least 8 MiB back) and the blk/hostile-* cases
+#      gives at least 8 MiB back), blk/full-rings (256 one-page requests in
+#      flight at once, more than the back-end may map: held back, not
+#      refused) and the blk/hostile-* cases
 #   B: a 64 MiB image with 4096-byte sectors: blk/rw-4096, then
 #      blk/backend-restart (kill -9 of its back-end with a write in flight;
 #      a new one is started; the guest re-sends and reads the write back)
@@ -20,13 +22,9 @@ export LAMINA_HVD_SOCKET="$tmp/hvd.sock"
 "$here/lamina-hvd" --socket "$LAMINA_HVD_SOCKET" > "$tmp/hvd.log" 2>&1 &
 hvd=$!
 HOSTILE="hostile-sector hostile-segments hostile-grant hostile-indirect-self hostile-id-reuse hostile-flood hostile-ring-index"
-ALL="rw-512 rw-4096 backend-restart discard thin $HOSTILE"
+ALL="rw-512 rw-4096 backend-restart discard thin full-rings $HOSTILE"
 
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 create() { # NAME CMDLINE: prints the id
   $C "{\"op\":\"create\",\"name\":\"$1\",\"kernel\":\"$here/blk_guest.elf\",\"cmdline\":\"$2\",\"mem_kib\":16384,\"vcpus\":1}" |
     sed -n 's/.*"id":\([0-9]*\).*/\1/p'
@@ -46,7 +44,7 @@ fi
 imga=$tmp/a.img imgb=$tmp/b.img
 dd if=/dev/zero of="$imga" bs=1048576 count=0 seek=1024 2> /dev/null
 dd if=/dev/zero of="$imgb" bs=1048576 count=0 seek=64 2> /dev/null
-a=$(create blk-a "ss=512 thin=1 hostile=1")
+a=$(create blk-a "ss=512 thin=1 full=1 hostile=1")
 b=$(create blk-b "ss=4096 restart=1")
 "$here/lamina-blkback" --verbose "$a" 0 "$imga" > "$tmp/bk-a.log" 2>&1 &
 bka=$!
@@ -102,7 +100,7 @@ verdict() { # NAME DOMAIN EXTRA-FAILURE
   esac
 }
 failed=0
-for n in rw-512 discard; do verdict "$n" "$a" "" ; done > "$tmp/res"
+for n in rw-512 discard full-rings; do verdict "$n" "$a" "" ; done > "$tmp/res"
 verdict rw-4096 "$b" "" >> "$tmp/res"
 verdict backend-restart "$b" "$restart" >> "$tmp/res"
 for n in $HOSTILE; do verdict "$n" "$a" "$alive"; done >> "$tmp/res"
@@ -113,7 +111,7 @@ if grep -q 'RESULT FAIL' "$tmp/res"; then
   grep -h 'ended: crash' "$tmp/hvd.log" | sed 's/^/  blk| /'
   for f in "$tmp/bk-a.log" "$tmp/bk-b.log" "$tmp/bk-b2.log" "$tmp/hvd.log"; do [ -f "$f" ] && tail -n 12 "$f" | sed "s#^#  blk| $(basename "$f"): #"; done
 fi
-grep -h 'refused\|disconnecting\|O_DIRECT' "$tmp/bk-a.log" | sort | uniq -c | head -n 20 | sed 's/^/  blk| bk-a: /'
+grep -h 'refused\|disconnecting\|O_DIRECT\|parked\|mapping room' "$tmp/bk-a.log" | sort | uniq -c | head -n 20 | sed 's/^/  blk| bk-a: /'
 
 kill -9 "$bka" "$bkb" 2> /dev/null
 $C '{"op":"stop-all"}' > /dev/null

@@ -17,11 +17,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 C="$here/hvd_call"
 
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 con() { $C --console "$id" 2> /dev/null; }
 con_has() { con | grep -q "$1"; }
 state() { $C "{\"op\":\"get\",\"id\":$id}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'; }

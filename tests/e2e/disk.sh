@@ -36,11 +36,7 @@ daemon=
 
 lam() { timeout 60 "$L" "$@"; }
 say() { echo "  disk| $*"; }
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 diagnose() {
   for f in "$tmp/laminad.out" "$tmp/laminad2.out" "$LAMINA_LOG_DIR/laminad.log" \
            "$LAMINA_LOG_DIR/lamina-hvd.log" "$LAMINA_LOG_DIR"/*.log "$conlog"; do
@@ -68,6 +64,13 @@ blkbacks() {
   done
 }
 con_has() { grep -q "$1" "$conlog" 2> /dev/null; }
+# A guest that gave no verdict in time: did it stop, or its output go missing?
+stuck() {
+  hvd_snapshot "$rundir/lamina-hvd.sock" "$id" "  disk| stuck:"
+  for p in $bk; do
+    say "stuck: back-end $p: $(grep '^State' "/proc/$p/status" 2> /dev/null | tr -s '\t ' ' '), in $(cat "/proc/$p/wchan" 2> /dev/null)"
+  done
+}
 hvd_go() { # ID: console input "g" through lamina-hvd
   LAMINA_HVD_SOCKET="$rundir/lamina-hvd.sock" "$here/hvd_call" \
     "{\"op\":\"console-write\",\"id\":$1,\"data\":\"Zw==\"}" > /dev/null
@@ -106,7 +109,7 @@ disk_test() {
   say "domain $name id $id, back-end pid $bk"
   grep -q "^lamina-blkback: $img: 131072 units of 512 bytes" "$LAMINA_LOG_DIR/$name.log" ||
     { echo "the back-end's own messages are not in the domain log"; return; }
-  within 600 con_has '^blkcase [A-Z]* rw-512' || { echo "no rw-512 verdict from the guest: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
+  within 600 con_has '^blkcase [A-Z]* rw-512' || { stuck; echo "no rw-512 verdict from the guest: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
   con_has '^blkcase PASS rw-512' || { echo "the guest's rw case failed: $(grep -m1 'blkcase' "$conlog")"; return; }
   within 60 con_has 'holding the disk' || { echo "the guest does not hold"; return; }
 
@@ -132,11 +135,11 @@ disk_test() {
   say "laminad killed and restarted; back-end $bk adopted"
 
   hvd_go "$id" || { echo "cannot send console input to domain $id"; return; }
-  within 300 con_has '^blkcase [A-Z]* hold' || { echo "no hold verdict: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
+  within 300 con_has '^blkcase [A-Z]* hold' || { stuck; echo "no hold verdict: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
   con_has '^blkcase PASS hold' || { echo "after laminad's restart the disk failed: $(grep 'blkcase [A-Z]* hold' "$conlog")"; return; }
   out=$(lam block-detach "$name" xvda 2>&1) || { echo "lamina block-detach: $out"; return; }
   alive "$bk" && { echo "block-detach returned but back-end $bk still runs"; return; }
-  within 300 con_has '^blkcase [A-Z]* detach' || { echo "the guest did not see the detach: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
+  within 300 con_has '^blkcase [A-Z]* detach' || { stuck; echo "the guest did not see the detach: $(tail -n 2 "$conlog" | tr '\n' '|')"; return; }
   con_has '^blkcase PASS detach' || { echo "$(grep 'blkcase [A-Z]* detach' "$conlog")"; return; }
   lam info "$name" | grep -q '^Disks:' && { echo "lamina info still shows a disk after block-detach"; return; }
   grep -q "disk xvda: back-end lamina-blkback (pid $bk) stopped" "$LAMINA_LOG_DIR/$name.log" || { echo "the domain log does not say the back-end stopped"; return; }

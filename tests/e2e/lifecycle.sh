@@ -30,12 +30,7 @@ run() {
 }
 state() { lam list 2>/dev/null | awk -v n="$name" '$1 == n { print $3 }'; }
 beats() { grep -c '^heartbeat ' "$conlog" 2>/dev/null || echo 0; }
-# Wait up to $1 seconds for the command in the other arguments to succeed.
-within() {
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 
 start_daemon() {
   "$here/laminad" > "$tmp/laminad.out" 2>&1 &

@@ -23,11 +23,7 @@ unset LAMINA_SANDBOX # the default action: kill
 "$here/lamina-hvd" --socket "$LAMINA_HVD_SOCKET" > "$tmp/hvd.log" 2>&1 &
 hvd=$!
 
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 con_has() { $C --console "$1" 2> /dev/null | grep -q "$2"; }
 state() { $C "{\"op\":\"get\",\"id\":$1}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'; }
 go() { $C "{\"op\":\"console-write\",\"id\":$1,\"data\":\"Zw==\"}" > /dev/null; } # "g"

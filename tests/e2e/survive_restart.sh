@@ -24,11 +24,7 @@ daemon=
 
 lam() { timeout 30 "$L" "$@"; }
 say() { echo "  survive-restart| $*"; }
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 diagnose() {
   for f in "$tmp/laminad.out" "$tmp/laminad2.out" "$LAMINA_LOG_DIR/laminad.log" \
            "$LAMINA_LOG_DIR/lamina-hvd.log" "$LAMINA_LOG_DIR/$name.log" "$conlog"; do

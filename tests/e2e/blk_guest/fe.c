@@ -227,14 +227,8 @@ int fe_do_span(uint8_t op, uint64_t sector, uint64_t count)
 	return fe_wait(0, rq.id);
 }
 
-// The pattern, 8 bytes at a time (the testbed runs guests slowly).
-static uint64_t pat(uint32_t seed, unsigned page, unsigned word)
-{
-	uint64_t x = (uint64_t)seed << 32 ^ (uint64_t)page << 12 ^ word;
-
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ x >> 29;
-}
+// The pattern, 8 bytes at a time (the testbed runs guests slowly): pattern.h.
+#define pat blk_pat
 
 static volatile uint64_t *words(unsigned page)
 {

@@ -13,6 +13,7 @@
 #include "gnt.h"
 #include <lamina/io/blkif.h>
 #include <lamina/io/bus.h>
+#include "pattern.h"
 
 #define FE_DIR "device/vbd/0"
 #define FE_RING_GFN 0x800ul

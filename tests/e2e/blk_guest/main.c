@@ -3,9 +3,11 @@
 //
 // cmdline: ss=512|4096 (the sector size the disk must have), thin=1 (the
 // 10 MiB write / discard steps, paced by console input from the script),
-// hostile=1 (the bad-input cases), hold=1 (after the rw case stay connected
+// hostile=1 (the bad-input cases), full=1 (both rings full at once), hold=1 (after the rw case stay connected
 // until the script says "g", then write and read again: the "hold" case;
-// then wait for the back-end to close: the "detach" case; tests/e2e/disk.sh). Prints "blkcase PASS name" or
+// then wait for the back-end to close: the "detach" case; tests/e2e/disk.sh),
+// crash=1 (only the crash case: writes and flushes until the disk goes
+// away; tests/e2e/blk_crash.sh). Prints "blkcase PASS name" or
 // "blkcase FAIL name: why"; tests/e2e/blk.sh turns them into RESULT lines.
 #include "fe.h"
 
@@ -95,6 +97,66 @@ static void case_rw(void)
 	ok = ok && (fe_connect(1, 0) || fail("reconnecting with one one-page ring failed%ld%ld", 0, 0));
 	ok = ok && rw_round(0, 8 * 9000, 11, 0, 99) && rw_round(0, 8 * 9100, 200, 0, 98);
 	verdict(name, ok);
+}
+
+// Every slot of both rings in flight at once, one data page each: more
+// udmabufs than lamina-hvd lets a back-end hold (64), so the back-end must
+// hold some requests back until others complete, never refuse them.
+#define FULL_BASE (8 * 12000ull) // units: 48 MiB in, clear of the other cases
+
+// Post op for pages 0..2*per-1 (ring q gets per of them), then every response.
+static int full_round(uint8_t op, unsigned per, uint64_t id0)
+{
+	static uint8_t seen[FE_DATA_PAGES];
+	struct lamina_blkif_response rsp;
+	unsigned left = 2 * per;
+	uint64_t until = rt_now() + FE_WAIT_NS;
+
+	rt_memset(seen, 0, sizeof(seen));
+	for (unsigned q = 0; q < 2; q++) {
+		for (unsigned k = 0; k < per; k++)
+			fe_rw(q, op, id0 + q * per + k, FULL_BASE + 8ull * (q * per + k), 1, q * per + k, 0, 0);
+		fe_push(q);
+	}
+	while (left && rt_now() < until) {
+		int got = 0;
+		for (unsigned q = 0; q < 2; q++) {
+			int n = lamina_blkif_take_response(&fe_q[q].f, &rsp);
+			if (n < 0)
+				return fail("ring %ld: the response index is corrupt%ld", q, 0);
+			if (n == 0)
+				continue;
+			uint64_t i = rsp.id - id0;
+			if (i >= 2 * per || seen[i]++ || i / per != q)
+				return fail("a response for id %ld on ring %ld that was not in flight", (long)rsp.id, q);
+			if (rsp.status != OK)
+				return fail("request %ld: status %ld (refused, not held back)", (long)i, rsp.status);
+			got = 1;
+			left--;
+		}
+		if (!got)
+			rt_spin_ns(MS / 10);
+	}
+	return left == 0 || fail("%ld of %ld requests got no response", left, 2 * per);
+}
+
+static void case_full_rings(void)
+{
+	unsigned per = LAMINA_BLKIF_RING_SIZE << 2; // order 2: 128 slots a ring
+	int ok;
+
+	fe_close();
+	ok = fe_connect(2, 2) || fail("reconnecting with two rings of order 2 failed%ld%ld", 0, 0);
+	fe_fill(0, 2 * per, 55);
+	ok = ok && full_round(W, per, 100000);
+	fe_clear(0, 2 * per);
+	ok = ok && full_round(R, per, 200000);
+	ok = ok && (fe_same(0, 2 * per, 55) || fail("the %ld pages read back differ%ld", 2 * per, 0));
+	rt_printf("blk_guest: %u requests in flight at once: %s\n", 2 * per, ok ? "ok" : "failed");
+	verdict("full-rings", ok);
+	fe_close();
+	if (!fe_connect(1, 0))
+		rt_fail("reconnecting with one one-page ring failed");
 }
 
 // Console input from the script ("g"), within 300 s.
@@ -204,6 +266,22 @@ static void case_hold(void)
 	verdict("detach", ok);
 }
 
+// The script kills the back-end or the hypervisor process at a random
+// moment. Each write is followed by a flush, and "flushed i" is printed
+// only once both have completed: every write so reported must be on disk.
+static void case_crash(void)
+{
+	for (uint32_t i = 0;; i++) {
+		fe_fill(0, 1, BLK_CRASH_SEED + i);
+		uint64_t sector = 8ull * (BLK_CRASH_FIRST + i % BLK_CRASH_BLOCKS);   /* 512-byte units */
+		if (fe_do(0, W, sector, 1, 0, 0) != OK ||
+		    fe_do_span(LAMINA_BLKIF_OP_FLUSH, 0, 0) != OK)
+			break;
+		rt_printf("blk_guest: flushed %lu\n", (unsigned long)i);
+	}
+	rt_printf("blk_guest: the disk stopped answering\n");
+}
+
 int hostile_cases(void);
 
 void test_main(void)
@@ -214,9 +292,15 @@ void test_main(void)
 		rt_fail("no connection to the back-end");
 	rt_printf("blk_guest: connected: %lu units, sector size %lu, %lu indirect segments\n",
 		  (unsigned long)fe_be.sectors, fe_be.ss, fe_be.max_ind);
+	if (rt_arg_num("crash", 0)) {
+		case_crash();
+		return;
+	}
 	if (rt_arg_num("thin", 0)) // first, so the host sees only these 10 MiB allocated
 		case_thin();
 	case_rw();
+	if (rt_arg_num("full", 0))
+		case_full_rings();
 	if (rt_arg_num("hold", 0))
 		case_hold();
 	if (rt_arg_num("restart", 0))

@@ -51,6 +51,7 @@ void timer_wait(struct domain *d, int64_t until)
 
 /* ---- vCPU threads and KVM ---- */
 
+void dom_log(struct domain *d, const char *fmt, ...) {}
 void dom_wake_all(struct domain *d) {}
 void vcpu_upcall(struct vcpu *v) { fake_upcalls++; }
 void vcpu_retime(struct vcpu *v) {}

@@ -83,6 +83,15 @@ static void wallclock(void)
  * a little behind its extrapolation (shared_info.h). More is a broken clock. */
 #define RAW_SLOP_NS (1 * MS)
 
+/* How far two vCPUs' raw readings may disagree without TSC_STABLE. On a host
+ * whose TSC KVM does not trust there is no master clock: KVM rewrites each
+ * vCPU's record on its own, from host time and TSC read one after the other,
+ * so the records drift apart between rewrites (measured in the testbed with
+ * tsc=unstable: typically 20-100 us, 2.1 ms in one run of seven). Records
+ * that described another vCPU's TSC would disagree by the TSC skew
+ * clock-skewed-tsc sets (50 ms), well above this. */
+#define CROSS_SLOP_NS (10 * MS)
+
 /* Monotonic on one vCPU over 2.5 s: the guarded clock never goes back; the
  * raw one never with TSC_STABLE, and by less than RAW_SLOP_NS without. */
 static void monotonic(void)
@@ -134,7 +143,7 @@ static void rate(void)
 }
 
 /* Both vCPUs' clocks agree: a reading taken on vCPU 1 before one on vCPU 0
- * is not later (by more than RAW_SLOP_NS, raw and without TSC_STABLE), and
+ * is not later (by more than CROSS_SLOP_NS, raw and without TSC_STABLE), and
  * the guarded clock is ordered across vCPUs. Also measures how far vCPU 1's
  * TSC is ahead of vCPU 0's, which "skew_us=N" on the command line says was
  * made N us on purpose (lamina-hv --tsc-skew-us). */
@@ -169,10 +178,10 @@ static void same_on_all(void)
 		  (unsigned long)ahead_us, st ? "set" : "clear");
 	rt_check(mbad == 0, "guarded: vCPU 1's clock never ahead of vCPU 0's later reading (%lu of %lu were)",
 		 (unsigned long)mbad, (unsigned long)n);
-	rt_check(st ? bad == 0 : worst < RAW_SLOP_NS,
+	rt_check(st ? bad == 0 : worst < CROSS_SLOP_NS,
 		 "raw: vCPU 1's clock ahead of vCPU 0's in %lu of %lu comparisons, worst %lu ns (TSC_STABLE %s)",
 		 (unsigned long)bad, (unsigned long)n, (unsigned long)worst,
-		 st ? "set: allowed never" : "clear: allowed under 1 ms");
+		 st ? "set: allowed never" : "clear: allowed under 10 ms");
 	if (skew_us) {
 		rt_check(ahead_us >= (uint64_t)skew_us * 8 / 10 && ahead_us <= (uint64_t)skew_us * 12 / 10,
 			 "vCPU 1's TSC runs %lu us ahead, as --tsc-skew-us %ld asked (within 20%%)",

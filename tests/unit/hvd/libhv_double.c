@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -60,6 +61,7 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s)
 const char *hv_exit_name(unsigned k) { return k < HV_EXIT_KINDS ? "kind" : NULL; }
 const char *hv_hypercall_name(unsigned nr) { return nr == 2 ? "console_io" : NULL; }
 const char *hv_crash_reason(struct domain *d) { (void)d; return ""; }
+void hv_vcpu_where(struct domain *d, char *buf, size_t n) { (void)d; snprintf(buf, n, "vCPU 0 blocked"); }
 int hv_request_shutdown(struct domain *d, int reason) { (void)d; (void)reason; return 0; }
 int hv_set_mem_target(struct domain *d, uint64_t kib) { (void)d; return kib > 65536 ? -EINVAL : 0; }
 int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus)

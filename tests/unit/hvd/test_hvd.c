@@ -224,6 +224,7 @@ START_TEST(list_and_get_give_back_the_config)
 	ck_assert_str_eq(field(rep, "state"), "running");
 	ck_assert_str_eq(field(rep, "mem_kib"), "32768");
 	ck_assert_str_eq(field(rep, "hypercalls"), "5");
+	ck_assert_str_eq(field(rep, "where"), "vCPU 0 blocked");
 	json_object_put(rep);
 	refused("{\"op\":\"unpause\",\"id\":2}", "EINVAL", "is running");
 	refused("{\"op\":\"mem-target\",\"id\":2,\"kib\":99999}", "EINVAL", "ceiling");

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <lamina/errno.h>
 #include <lamina/memory.h>
 #include "mem.h"
@@ -158,6 +159,89 @@ START_TEST(released_page_reads_zero_after_repopulating)
 }
 END_TEST
 
+/* Can frame gfn be read through KVM's view? A write(2) from an unreadable
+ * buffer fails with EFAULT instead of faulting the test. */
+static bool kvm_sees(uint64_t gfn)
+{
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ssize_t n = write(fds[1], d->kvm_ram + gfn * HV_PAGE, 1);
+	close(fds[0]);
+	close(fds[1]);
+	return n == 1;
+}
+
+/* memory.h (1.5): a frame given back is not the guest's any more. */
+START_TEST(released_frame_is_unmapped_for_the_guest)
+{
+	with_ram(2);
+	ck_assert_ptr_ne(d->kvm_ram, d->ram);
+	ck_assert(kvm_sees(7));
+	ck_assert_int_eq(mem_release(d, 7), 0);
+	ck_assert(!kvm_sees(7));
+	ck_assert(kvm_sees(6) && kvm_sees(8));
+	ck_assert_int_eq(d->ram[7 * HV_PAGE], 0);   /* the hypervisor's view stays */
+	ck_assert_int_eq(mem_populate(d, 7), 0);
+	ck_assert(kvm_sees(7));
+	ck_assert_int_eq(d->kvm_ram[7 * HV_PAGE + 5], 0);
+}
+END_TEST
+
+/* Frames above the initial reservation start unmapped for the guest. */
+START_TEST(frames_above_the_reservation_are_unmapped)
+{
+	with_ram(4);
+	ck_assert_int_eq(mem_release_range(d, 512, 512), 0);
+	ck_assert(kvm_sees(511) && !kvm_sees(512) && !kvm_sees(1023));
+	ck_assert_uint_eq(d->unowned_runs, 1);
+	ck_assert_int_eq(mem_populate_n(d, 512, 8), 0);
+	ck_assert(kvm_sees(512) && kvm_sees(519) && !kvm_sees(520));
+	ck_assert_uint_eq(d->unowned_runs, 1);
+}
+END_TEST
+
+/* memory.h: at most LAMINA_MEM_MAX_RUNS separate runs of unowned frames;
+ * a release next to a run and a populate of a whole run stay allowed. */
+START_TEST(unowned_runs_are_bounded)
+{
+	const uint64_t max = LAMINA_MEM_MAX_RUNS;
+
+	with_ram(2 * (max * 2 * HV_PAGE >> 20) + 2);
+	for (uint64_t i = 0; i < max; i++)
+		ck_assert_int_eq(mem_release(d, 2 * i + 1), 0);
+	ck_assert_uint_eq(d->unowned_runs, max);
+	ck_assert_int_eq(mem_release(d, 2 * max + 1), -LAMINA_ENOMEM);   /* a new run */
+	ck_assert(mem_populated(d, 2 * max + 1) && kvm_sees(2 * max + 1));
+	ck_assert_int_eq(mem_release(d, 2 * max - 1 + 1), 0);         /* joins the last run */
+	ck_assert_uint_eq(d->unowned_runs, max);
+	ck_assert_int_eq(mem_release(d, 2), 0);                        /* merges two runs */
+	ck_assert_uint_eq(d->unowned_runs, max - 1);
+	ck_assert_int_eq(mem_release(d, 2 * max + 3), 0);              /* room for one again */
+	ck_assert_int_eq(mem_release_n(d, 2 * max + 6, 2), -LAMINA_ENOMEM);
+	ck_assert_int_eq(mem_populate(d, 1), 0);                       /* splits [1,3] */
+	ck_assert_uint_eq(d->unowned_runs, max);
+	ck_assert_int_eq(mem_populate(d, 5), 0);                       /* a whole run */
+	ck_assert_uint_eq(d->unowned_runs, max - 1);
+}
+END_TEST
+
+/* A dying domain's RAM goes back with no limit on runs, and the count
+ * stays right. */
+START_TEST(release_except_recounts_the_runs)
+{
+	const uint64_t keep[] = { 10, 20, 30 };
+
+	with_ram(2);
+	ck_assert_int_eq(mem_release_except(d, keep, 3), 0);
+	ck_assert_uint_eq(d->unowned_runs, 4);
+	ck_assert_int_eq(mem_populate(d, 0), 0);
+	ck_assert_uint_eq(d->unowned_runs, 4);
+	ck_assert_int_eq(mem_populate_n(d, 11, 9), 0);
+	ck_assert_uint_eq(d->unowned_runs, 3);
+}
+END_TEST
+
 START_TEST(gpa_bounds)
 {
 	with_ram(2);
@@ -264,6 +348,10 @@ int main(void)
 	tcase_add_test(t, release_except_keeps_only_those);
 	tcase_add_test(t, populate_respects_the_maximum);
 	tcase_add_test(t, released_page_reads_zero_after_repopulating);
+	tcase_add_test(t, released_frame_is_unmapped_for_the_guest);
+	tcase_add_test(t, frames_above_the_reservation_are_unmapped);
+	tcase_add_test(t, unowned_runs_are_bounded);
+	tcase_add_test(t, release_except_recounts_the_runs);
 	tcase_add_test(t, gpa_bounds);
 	tcase_add_test(t, release_returns_memory_to_the_host);
 	tcase_add_test(p, physmap_only_in_the_hole);

@@ -19,7 +19,10 @@ void dbl_reset(void)
 	dbl_notified = dbl_logged = 0;
 	dbl_notified_port = 0;
 	dbl_log[0] = 0;
+	dbl_on_notify = NULL;
 }
+
+void (*dbl_on_notify)(struct domain *guest);
 
 /* Called from the store's thread too: atomics. */
 void evt_host_notify(struct domain *guest, uint32_t guest_port)
@@ -27,6 +30,8 @@ void evt_host_notify(struct domain *guest, uint32_t guest_port)
 	(void)guest;
 	__atomic_store_n(&dbl_notified_port, guest_port, __ATOMIC_SEQ_CST);
 	__atomic_fetch_add(&dbl_notified, 1, __ATOMIC_SEQ_CST);
+	if (dbl_on_notify)
+		dbl_on_notify(guest);
 }
 
 /* Guest port 5, and a real eventfd (kept in dbl_efd) for the host end. */

@@ -7,6 +7,7 @@
 #include "evtchn.h"
 
 extern int dbl_notified;           /* evt_host_notify() calls */
+extern void (*dbl_on_notify)(struct domain *guest); /* called in each evt_host_notify() */
 extern uint32_t dbl_notified_port;
 extern int dbl_logged;             /* dom_log() calls, and the last message */
 extern char dbl_log[512];
