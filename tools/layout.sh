@@ -37,7 +37,7 @@ folder_of() {
 	grant.[ch] | grant_*.[ch]) echo grant ;;
 	clock.[ch] | timer.[ch]) echo time ;;
 	boot.[ch] | boot_*.[ch]) echo boot ;;
-	console.[ch] | pvconsole.[ch] | console_*.[ch]) echo console ;;
+	console.[ch] | console_*.[ch] | conhost*.[ch] | conlink.h) echo console ;;
 	# domain/: the life cycle (create, run vCPUs, destroy) and the hv.h API on
 	# it; it may include every folder. core/: the structs and the helpers every
 	# file uses; it includes no other folder.

@@ -5,7 +5,6 @@
 #include <string.h>
 #include <unistd.h>
 #include "console.h"
-#include "pvconsole.h"
 
 /* Output to p->console_fd, lines prefixed with p->console_prefix, each
  * whole line told to p->console_line. */
@@ -124,10 +123,25 @@ int console_input_put(struct domain *d, const char *buf, size_t len)
 		n = len;
 	memcpy(c->in + c->in_len, buf, n);
 	c->in_len += n;
+	if (n && c->input_hook)
+		c->input_hook(d);   /* the PV console ring may take it */
 	pthread_mutex_unlock(&c->lock);
-	if (n)
-		pvconsole_kick(d);   /* the PV console ring may take it */
 	return (int)n;
+}
+
+size_t console_input_len(struct domain *d)
+{
+	pthread_mutex_lock(&d->con->lock);
+	size_t n = d->con->in_len;
+	pthread_mutex_unlock(&d->con->lock);
+	return n;
+}
+
+void console_set_input_hook(struct domain *d, void (*fn)(struct domain *d))
+{
+	pthread_mutex_lock(&d->con->lock);
+	d->con->input_hook = fn;
+	pthread_mutex_unlock(&d->con->lock);
 }
 
 int hv_console_input(struct domain *d, const char *buf, size_t len)

@@ -16,6 +16,11 @@ struct hv_console {
 	pthread_mutex_t lock;     /* guards in[] and output */
 	char in[4096];            /* input typed at the console, not yet read */
 	size_t in_len;
+	/* Told (lock held) when input is queued: the PV console back-end's
+	 * supervisor (conhost.c) sets it while it runs; it must not call back
+	 * into the console. */
+	void (*input_hook)(struct domain *d);
+	struct conhost *host;     /* the back-end's supervisor, or NULL (conhost.c) */
 };
 
 int console_init(struct domain *d, const struct hv_dom_params *p);
@@ -30,4 +35,7 @@ size_t console_input_take(struct domain *d, char *buf, size_t max);
 typedef int (*console_copy_fn)(void *ctx, const char *buf, size_t n);
 int64_t console_input_read(struct domain *d, size_t max, console_copy_fn copy, void *ctx);
 int console_input_put(struct domain *d, const char *buf, size_t len);
+/* Bytes of input queued, and set or clear the input hook (both take the lock). */
+size_t console_input_len(struct domain *d);
+void console_set_input_hook(struct domain *d, void (*fn)(struct domain *d));
 #endif

@@ -106,6 +106,7 @@ struct domain {
 	uint8_t *shinfo;            /* shared_info page (hypervisor memory) */
 	void *store_page;           /* store ring page (hypervisor memory) */
 	void *console_page;         /* PV console ring page (hypervisor memory) */
+	int console_page_fd;        /* its memfd, for the console back-end process */
 	uint64_t shinfo_gfn;        /* where the guest mapped it, or ~0 */
 	struct evtchn_table *evt;
 	struct grant_table *gnt;

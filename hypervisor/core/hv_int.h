@@ -20,6 +20,10 @@ void vcpu_retime(struct vcpu *v);     /* v's timers changed; call without d->loc
 void vcpu_upcall(struct vcpu *v);     /* takes d->lock: call without it */
 void *hv_page_alloc(void);
 void hv_page_free(void *p);
+/* A zeroed page of hypervisor memory another process can map: a sealed
+ * one-page memfd (it can neither grow nor shrink) in *fd, mapped here.
+ * NULL on failure. Free with hv_page_free() and close(*fd). (mem.c) */
+void *hv_page_alloc_fd(const char *name, int *fd);
 struct lamina_vcpu_runstate_info;
 int vcpu_route_upcalls(struct domain *d);   /* d->lock held */
 void runstate_set(struct vcpu *v, int state);

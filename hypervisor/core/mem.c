@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <lamina/errno.h>
 #include <lamina/memory.h>
+#include "hv_int.h"
 #include "kvm.h"
 #include "mem.h"
 
@@ -240,4 +241,20 @@ void *mem_gpa(struct domain *d, uint64_t gpa, size_t len)
 		if (!mem_populated(d, g))
 			return NULL;
 	return d->ram + gpa;
+}
+
+void *hv_page_alloc_fd(const char *name, int *fd)
+{
+	void *p = MAP_FAILED;
+
+	*fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (*fd >= 0 && ftruncate(*fd, HV_PAGE) == 0 &&
+	    fcntl(*fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0)
+		p = mmap(NULL, HV_PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, *fd, 0);
+	if (p != MAP_FAILED)
+		return p;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return NULL;
 }

@@ -23,9 +23,9 @@
 #include "console.h"
 #include "event.h"
 #include "grant.h"
+#include "hv_dev.h"
 #include "hv_int.h"
 #include "kvm.h"
-#include "pvconsole.h"
 #include "store.h"
 #include "mem.h"
 #include "timer.h"
@@ -337,7 +337,7 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 	mem_release_range(d, p->mem_bytes / HV_PAGE, (max - p->mem_bytes) / HV_PAGE);
 	d->shinfo = hv_page_alloc();
 	d->store_page = hv_page_alloc();
-	d->console_page = hv_page_alloc();
+	d->console_page = hv_page_alloc_fd("lamina-console-ring", &d->console_page_fd);
 	if (!d->shinfo || !d->store_page || !d->console_page) {
 		snprintf(err, n, "hypervisor pages: %s", strerror(errno));
 		return -1;
@@ -353,10 +353,12 @@ static int dom_build(struct domain *d, const struct hv_dom_params *p,
 		snprintf(err, n, "setting up event channels, grants or console");
 		return -1;
 	}
-	if (store_domain_init(d) < 0 || pvconsole_init(d) < 0) {
-		snprintf(err, n, "connecting the domain to the store or console back-end (see its log)");
+	if (store_domain_init(d) < 0) {
+		snprintf(err, n, "connecting the domain to the store (see its log)");
 		return -1;
 	}
+	if (hv_dev_init_all(d, err, n) < 0)
+		return -1;
 	return load_kernel(d, p, err, n);
 }
 
@@ -371,7 +373,7 @@ struct domain *hv_create(struct hv *hv, const struct hv_dom_params *p,
 		return NULL;
 	}
 	d->hv = hv;
-	d->vmfd = d->memfd = d->log_fd = d->timer_efd = -1;
+	d->vmfd = d->memfd = d->log_fd = d->timer_efd = d->console_page_fd = -1;
 	d->shinfo_gfn = ~0ull;
 	d->nr_vcpus = p->vcpus;
 	d->lim.evtchns = p->lim.evtchns ? p->lim.evtchns : 1023;
@@ -467,7 +469,7 @@ void hv_destroy(struct domain *d)
 		if (d->vcpu[i].started)
 			pthread_join(d->vcpu[i].thread, NULL);
 	timer_stop(d);
-	pvconsole_free(d);      /* before its console and ports go */
+	hv_dev_free_all(d);     /* before the store, its ports and console go */
 	store_domain_free(d);   /* before its store port goes */
 	if (d->evt)   /* first: peers may deliver (write irqfds) until it is gone */
 		evt_domain_free(d);
@@ -492,6 +494,8 @@ void hv_destroy(struct domain *d)
 	hv_page_free(d->shinfo);
 	hv_page_free(d->store_page);
 	hv_page_free(d->console_page);
+	if (d->console_page_fd >= 0)
+		close(d->console_page_fd);
 	if (d->vmfd >= 0)
 		close(d->vmfd);
 	if (d->log_fd >= 0)

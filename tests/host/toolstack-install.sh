@@ -9,7 +9,7 @@ prefix=/opt/lamina-test
 out=$(make -s -C "$top" O="${O:-$top/build}" install DESTDIR="$t/root" PREFIX=$prefix 2>&1) ||
   fail "make install: $(echo "$out" | tail -5)"
 r=$t/root$prefix
-for b in lamina laminad lamina-hvd; do
+for b in lamina laminad lamina-hvd lamina-console; do
   [ -x "$r/bin/$b" ] || fail "no executable $prefix/bin/$b"
 done
 "$r/bin/lamina" --help | grep -q "^  define " || fail "installed lamina does not run"
@@ -19,6 +19,7 @@ for p in lamina lamina-create laminad lamina-domain; do
   f=$(man -M "$r/share/man" -w "$p" 2>/dev/null) || fail "man -M ... -w $p finds nothing"
   case $f in "$r/share/man/"*) ;; *) fail "man found $p at $f, outside DESTDIR" ;; esac
 done
+f=$(man -M "$r/share/man" -w 8 lamina-console 2>/dev/null) || fail "man -M ... -w 8 lamina-console finds nothing"
 MANWIDTH=80 man -M "$r/share/man" lamina 2>/dev/null | grep -q "lamina - " || fail "man lamina does not render"
 # Every command in `lamina --help` has its page installed.
 for c in $("$r/bin/lamina" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do

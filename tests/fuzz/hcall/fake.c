@@ -59,7 +59,6 @@ void vcpu_kick_others(struct domain *d) {}
 /* The target's thread parks at once (hc_vcpu.c waits for it). */
 void vcpu_kick_out(struct vcpu *v) { v->parked = true; }
 int vcpu_route_upcalls(struct domain *d) { return 0; }
-void pvconsole_kick(struct domain *d) {}
 int kvm_map(int vm, int slot, uint64_t gpa, uint64_t len, void *host) { return 0; }
 int kvm_map_flags(int vm, int slot, uint64_t gpa, uint64_t len, void *host, uint32_t flags) { return 0; }
 int kvm_ioeventfd(int vm, int efd, uint16_t port, uint32_t match, int deassign) { return 0; }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-// fuzz_ring.c: libFuzzer harness for the ring consumers (store ring service, PV console) over a page the guest changes between reads.
+// fuzz_ring.c: libFuzzer harness for the ring consumers (store ring service, lamina-console's service) over a page the guest changes between reads.
 #include <stddef.h>
 #include <stdlib.h>
 #include <lamina/errno.h>
 #include <lamina/io/console.h>
 #include <lamina/store.h>
-#include "pvconsole.h"
+#include "con.h"
 #include "store_db.h"
 #include "store_svc.h"
 #include "ring/shim_int.h"
@@ -118,74 +118,84 @@ static void run_store(void)
 	free(r);
 }
 
-/* ---- console ring ---- */
+/* ---- console ring (pvdrivers/console: con_serve.c, con_ring.c) ---- */
 
-static unsigned long out_bytes, in_taken;
-static uint8_t in_q[4096];
-static size_t in_len;
+static unsigned long out_bytes, in_given;
 
-void console_output(struct domain *d, const char *buf, size_t len) { out_bytes += len; }
-size_t console_input_take(struct domain *d, char *buf, size_t max)
+/* lamina-console's link, faked: output counted, pulls answered by console_op. */
+int con_send(struct con_dev *c, uint32_t type, const void *data, uint32_t len)
 {
-	size_t n = in_len < max ? in_len : max;
-
-	__builtin_memcpy(buf, in_q, n);
-	__builtin_memmove(in_q, in_q + n, in_len - n);
-	in_len -= n;
-	in_taken += n;
-	return n;
+	if (type == CL_OUTPUT)
+		out_bytes += len;
+	return 0;
 }
-void evt_host_notify(struct domain *guest, uint32_t guest_port) {}
-int evt_host_alloc(struct domain *guest, uint32_t *guest_port, int *efd) { return -LAMINA_ENOMEM; }
-void evt_host_close(struct hv *hv, int efd) {}
-void dom_log(struct domain *d, const char *fmt, ...) {}
+void con_log(struct con_dev *c, const char *fmt, ...) {}
 
-static void console_op(struct domain *d, struct pvcon_state *st)
+/* The hypervisor answers an outstanding pull: up to its max fuzzer bytes. */
+static void give_input(struct con_dev *c)
 {
-	struct lamina_console_ring *r = d->console_page;
-	size_t n;
+	struct conlink_msg m = { .h = { .type = CL_INPUT } };
+	uint32_t n = c->pulling ? fz_byte() * 8u % (c->pull_max + 1) : fz_byte() % 4;
+	struct conlink_more more = { .more = fz_byte() % 4 };
+	bool was_dead = c->dead, ok = c->pulling && n <= c->pull_max && more.more <= 2;
 
-	switch (fz_byte() % 6) {
+	fz_take(m.data, n);
+	__builtin_memcpy(m.data + n, &more, sizeof(more));
+	m.h.len = n + (uint32_t)sizeof(more);
+	int rc = con_handle(c, &m, m.h.len, NULL, 0);
+	if (!rc && !was_dead)
+		in_given += n;
+	if ((rc == 0) != ok)   /* unasked, more than asked for, or a bad "more": refused */
+		fz_fail("CL_INPUT of %u bytes: %d", n, rc);
+}
+
+static void console_op(struct con_dev *c)
+{
+	struct lamina_console_ring *r = c->ring;
+	struct conlink_msg avail = { .h = { .type = CL_AVAIL } };
+	int rc;
+
+	switch (fz_byte() % 7) {
 	case 0: guest_put(r->out, LAMINA_CONSOLE_OUT_BYTES, &r->out_prod, NULL, fz_byte() * 9u); break;
 	case 1: put32(&r->out_prod, fz32()); break;
 	case 2: put32(&r->in_cons, get32(&r->in_prod)); break;
 	case 3: put32(&r->in_cons, fz32()); break;
-	case 4:
-		n = fz_byte() * 8u;
-		n = n < sizeof(in_q) - in_len ? n : sizeof(in_q) - in_len;
-		fz_take(in_q + in_len, n);
-		in_len += n;
+	case 4: give_input(c); break;
+	case 5:
+		if (fz_byte() & 1)
+			con_guest_event(c);
+		else if (con_handle(c, &avail, 0, NULL, 0))
+			fz_fail("CL_AVAIL refused");
 		break;
 	default:
-		BACKEND(st->dead, pvcon_service(d, st, fz_byte() & 1));
+		BACKEND(c->dead, rc = con_round(c));
+		if (rc < 0 || rc > 1)
+			fz_fail("con_round returned %d", rc);
 		break;
 	}
 }
 
 static void run_console(void)
 {
-	struct domain *d = calloc(1, sizeof(*d));
-	struct pvcon_state st = { .port = 5 };
+	struct con_dev c = { .link = -1, .doorbell = -1, .kick = -1, .domid = 1, .port = 5 };
 	uint8_t *page = aligned_alloc(4096, 4096);
 
-	if (!d || !page)
+	if (!page)
 		fz_fail("out of memory");
 	__builtin_memset(page, 0, 4096);
-	d->id = 1;
-	d->console_page = page;
-	out_bytes = in_taken = in_len = 0;
+	c.ring = (struct lamina_console_ring *)page;
+	out_bytes = in_given = 0;
 	fz_page_setup(page, offsetof(struct lamina_console_ring, out),
 		      offsetof(struct lamina_console_ring, out) + LAMINA_CONSOLE_OUT_BYTES,
 		      offsetof(struct lamina_console_ring, out_cons));
 	for (unsigned i = 0; i < MAX_OPS && fz.left; i++)
-		console_op(d, &st);
-	if (!st.dead && (fzp.data_reads != out_bytes || out_bytes != fzp.cons || st.out_cons != fzp.cons))
+		console_op(&c);
+	if (!c.dead && (fzp.data_reads != out_bytes || out_bytes != fzp.cons || c.out_cons != fzp.cons))
 		fz_fail("output: %lu bytes read, %lu delivered, consumer index %u (own %u)",
-			fzp.data_reads, out_bytes, fzp.cons, st.out_cons);
-	if (!st.dead && in_taken != st.in_prod)
-		fz_fail("input: %lu bytes taken from the queue, %u put in the ring", in_taken, st.in_prod);
+			fzp.data_reads, out_bytes, fzp.cons, c.out_cons);
+	if (!c.dead && in_given != c.in_prod)
+		fz_fail("input: %lu bytes given, %u put in the ring", in_given, c.in_prod);
 	free(page);
-	free(d);
 }
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)

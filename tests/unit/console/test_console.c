@@ -7,7 +7,6 @@
 #include <lamina/errno.h>
 #include "console.h"
 #include "hcall.h"
-#include "pvconsole.h"
 #include "../fakes.h"
 
 #ifndef SUITE_NAME
@@ -16,7 +15,7 @@
 
 /* ---- Doubles ---- */
 static int kicks;
-void pvconsole_kick(struct domain *d) { (void)d; kicks++; }
+static void count_kick(struct domain *dd) { (void)dd; kicks++; }
 
 static struct domain *d;
 static struct vcpu *v;
@@ -115,6 +114,23 @@ START_TEST(write_and_errors)
 }
 END_TEST
 
+/* The input hook (the console back-end's supervisor) hears of queued input,
+ * and not of an empty put or once cleared; the length is what waits. */
+START_TEST(input_hook)
+{
+	console_set_input_hook(d, count_kick);
+	queue("ab");
+	ck_assert_int_eq(kicks, 1);
+	ck_assert_uint_eq(console_input_len(d), 2);
+	ck_assert_int_eq(hv_console_input(d, "", 0), 0);
+	ck_assert_int_eq(kicks, 1);
+	console_set_input_hook(d, NULL);
+	queue("c");
+	ck_assert_int_eq(kicks, 1);
+	ck_assert_uint_eq(console_input_len(d), 3);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create(SUITE_NAME);
@@ -125,6 +141,7 @@ int main(void)
 	tcase_add_test(tc, read_fault_consumes_nothing);
 	tcase_add_test(tc, read_fault_with_a_full_queue);
 	tcase_add_test(tc, write_and_errors);
+	tcase_add_test(tc, input_hook);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_ENV);

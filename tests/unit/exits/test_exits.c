@@ -29,7 +29,6 @@ int hv_stats(struct domain *d, struct hv_dom_stats *s)
 
 int hv_dom_id(struct domain *d) { return d->id; }
 int64_t hv_now_ns(void) { return 5000000123ll; }
-void pvconsole_kick(struct domain *d) { (void)d; }
 
 /* ---- exit_kind ---- */
 

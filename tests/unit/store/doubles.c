@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// doubles.c: test doubles for the hypervisor functions pvconsole.c calls (console, event channel host ends, log).
+// doubles.c: test doubles for the hypervisor functions the store's service calls (event channel host ends, log).
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,10 +8,6 @@
 #include <lamina/errno.h>
 #include "doubles.h"
 
-char dbl_out[1 << 16];
-size_t dbl_out_len;
-char dbl_in[4096];
-size_t dbl_in_len;
 int dbl_notified;
 uint32_t dbl_notified_port;
 int dbl_logged;
@@ -20,40 +16,13 @@ int dbl_efd = -1;
 
 void dbl_reset(void)
 {
-	dbl_out_len = dbl_in_len = 0;
 	dbl_notified = dbl_logged = 0;
 	dbl_notified_port = 0;
 	dbl_log[0] = 0;
-	dbl_on_output = NULL;
 	dbl_on_notify = NULL;
 }
 
-void (*dbl_on_output)(void);
 void (*dbl_on_notify)(struct domain *guest);
-
-void console_output(struct domain *d, const char *buf, size_t len)
-{
-	size_t at = __atomic_load_n(&dbl_out_len, __ATOMIC_ACQUIRE);
-
-	(void)d;
-	if (len > sizeof(dbl_out) - at)
-		len = sizeof(dbl_out) - at;
-	memcpy(dbl_out + at, buf, len);
-	__atomic_store_n(&dbl_out_len, at + len, __ATOMIC_RELEASE);   /* pvconsole's thread */
-	if (dbl_on_output)
-		dbl_on_output();
-}
-
-size_t console_input_take(struct domain *d, char *buf, size_t max)
-{
-	size_t n = dbl_in_len < max ? dbl_in_len : max;
-
-	(void)d;
-	memcpy(buf, dbl_in, n);
-	memmove(dbl_in, dbl_in + n, dbl_in_len - n);
-	dbl_in_len -= n;
-	return n;
-}
 
 /* Called from the store's thread too: atomics. */
 void evt_host_notify(struct domain *guest, uint32_t guest_port)

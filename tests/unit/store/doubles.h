@@ -4,14 +4,8 @@
 #define STORE_DOUBLES_H
 #include <stddef.h>
 #include <stdint.h>
-#include "console.h"
 #include "evtchn.h"
 
-extern char dbl_out[1 << 16];      /* console_output() bytes */
-extern size_t dbl_out_len;
-extern void (*dbl_on_output)(void); /* called after each console_output() */
-extern char dbl_in[4096];          /* what console_input_take() hands out */
-extern size_t dbl_in_len;
 extern int dbl_notified;           /* evt_host_notify() calls */
 extern void (*dbl_on_notify)(struct domain *guest); /* called in each evt_host_notify() */
 extern uint32_t dbl_notified_port;

@@ -21,7 +21,6 @@ int rec_find(uint16_t dom, const char *path, const char *token);
 
 Suite *db_suite(void);
 Suite *svc_suite(void);
-Suite *pvcon_suite(void);
 Suite *host_suite(void);
 Suite *ceiling_suite(void);
 #endif

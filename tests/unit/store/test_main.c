@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// test_main.c: runs the store unit test suites (database, ring service, PV console ring, host API).
+// test_main.c: runs the store unit test suites (database, ring service, host API).
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +35,6 @@ int main(void)
 	SRunner *sr = srunner_create(db_suite());
 
 	srunner_add_suite(sr, svc_suite());
-	srunner_add_suite(sr, pvcon_suite());
 	srunner_add_suite(sr, host_suite());
 	srunner_add_suite(sr, ceiling_suite());
 	srunner_run_all(sr, CK_ENV);
