@@ -24,11 +24,7 @@ for t in qemu-img qemu-nbd; do # qemu-nbd: lamina-blkback runs it
   command -v $t > /dev/null || { result FAIL "no $t on PATH (Debian's qemu-utils; tools/deps installs it)"; exit 0; }
 done
 say() { echo "  blk-qcow2| $*"; }
-within() { # SECONDS CMD...: wait for CMD to succeed
-  t=$1; shift
-  while [ "$t" -gt 0 ]; do "$@" && return 0; sleep 1; t=$((t - 1)); done
-  "$@"
-}
+. "$here/lib.inc"
 
 tmp=$(mktemp -d /tmp/lamina-blkqcow2.XXXXXX) || exit 1
 img=$tmp/disk.qcow2
