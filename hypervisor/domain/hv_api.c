@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <lamina/sched.h>
+#include "clock.h"
 #include "hcall.h"
 #include "hv_int.h"
 
@@ -111,10 +112,13 @@ void hv_vcpu_where(struct domain *d, char *buf, size_t n)
 		pthread_mutex_lock(&v->rs_lock);
 		int s = v->rs_state;
 		pthread_mutex_unlock(&v->rs_lock);
-		int k = snprintf(buf + at, n - at, "%svCPU %d %s, last exit at rip %#llx", i ? "; " : "",
+		int k = snprintf(buf + at, n - at, "%svCPU %d %s, last exit at rip %#llx, ", i ? "; " : "",
 				 i, s >= 0 && s < 4 ? state[s] : "?",
 				 (unsigned long long)__atomic_load_n(&v->last_rip, __ATOMIC_RELAXED));
-		if (k < 0)
+		if (k < 0 || (size_t)k >= n - at)
+			break;
+		at += (size_t)k;
+		if ((k = clock_describe(v, buf + at, n - at)) < 0 || (size_t)k >= n - at)
 			break;
 		at += (size_t)k;
 	}

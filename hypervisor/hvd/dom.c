@@ -266,7 +266,7 @@ static json_object *counts(const char *(*name)(unsigned), const uint64_t *n, uns
 //  "where": each vCPU's run state and last exit rip, for a guest that seems stuck}
 json_object *dom_stats_json(struct hvd_dom *hd)
 {
-	char where[512];
+	char where[4096];
 
 	struct hv_dom_stats s;
 	const char *reason, *state = dom_state(hd, &reason);

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <lamina/shared_info.h>
 #include "clock.h"
+#include "mem.h"
 
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01u
 
@@ -144,4 +145,33 @@ void clock_wallclock(struct domain *d)
 		__atomic_store_n(&wc->version, ver + 1, __ATOMIC_RELEASE);   /* even */
 	}
 	pthread_mutex_unlock(&d->wc_lock);
+}
+
+/* v's time record as the guest sees it, or NULL if it has none yet. */
+static const struct lamina_vcpu_time_info *time_record(struct vcpu *v)
+{
+	uint64_t gpa = __atomic_load_n(&v->vcpu_info_gpa, __ATOMIC_ACQUIRE);
+
+	if (gpa != ~0ull)
+		return mem_gpa(v->d, gpa + offsetof(struct lamina_vcpu_info, time),
+			       sizeof(struct lamina_vcpu_time_info));
+	if (__atomic_load_n(&v->d->shinfo_gfn, __ATOMIC_ACQUIRE) == ~0ull ||
+	    v->id >= (int)LAMINA_SHINFO_VCPUS)
+		return NULL;
+	return (const void *)(v->d->shinfo + (size_t)v->id * sizeof(struct lamina_vcpu_info) +
+			      offsetof(struct lamina_vcpu_info, time));
+}
+
+/* A stall report's view of v's clock: its record's fields and KVM's clock now. */
+int clock_describe(struct vcpu *v, char *buf, size_t n)
+{
+	const struct lamina_vcpu_time_info *t = time_record(v);
+
+	if (!t)
+		return snprintf(buf, n, "no clock record; KVM clock %lld",
+				(long long)dom_time_ns(v->d));
+	return snprintf(buf, n, "clock record v%u system %llu stamp %llu mul %u shift %d flags %u; "
+			"KVM clock %lld", t->version, (unsigned long long)t->system_time,
+			(unsigned long long)t->tsc_timestamp, t->tsc_to_system_mul, t->tsc_shift,
+			t->flags, (long long)dom_time_ns(v->d));
 }

@@ -8,4 +8,5 @@
 int clock_align_tsc(struct domain *d, int skew_us, char *err, size_t n);
 void clock_vcpu_poll(struct vcpu *v);      /* v's thread, before each entry */
 void clock_wallclock(struct domain *d);    /* any thread */
+int clock_describe(struct vcpu *v, char *buf, size_t n);   /* any thread: for stall reports */
 #endif
