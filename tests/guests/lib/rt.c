@@ -332,12 +332,42 @@ static uint64_t clock_last;
 
 /* lamina_pvclock_read_mono(): a TSC read before the record's stamp counts
  * as the stamp (shared_info.h), so no reading jumps centuries ahead. */
+/*
+ * A diagnostic for stalls: when this vCPU's own reading falls behind the
+ * largest one by over 100 ms (the guest's clock then stands still until
+ * the record catches up), say so once per extra second of lag, with the
+ * record and the TSC. Not an error by itself; it explains a test that
+ * later times out.
+ */
+static void clock_lag_report(const struct lamina_vcpu_time_info *t, uint64_t mono)
+{
+	static uint64_t reported;   /* lag already reported, in whole seconds */
+	static int busy;
+	uint64_t raw = lamina_pvclock_read(t);
+
+	if (busy || mono < raw + 100000000u || (mono - raw) / 1000000000u < reported)
+		return;
+	busy = 1;
+	reported = (mono - raw) / 1000000000u + 1;
+	rt_printf("rt: vCPU %u: PV clock %llu ns behind the largest reading %llu (record v%u "
+		  "stamp %llu system %llu mul %u shift %d flags %u; tsc %llu)\n", apic_id(),
+		  (unsigned long long)(mono - raw), (unsigned long long)mono, t->version,
+		  (unsigned long long)t->tsc_timestamp, (unsigned long long)t->system_time,
+		  t->tsc_to_system_mul, t->tsc_shift, t->flags,
+		  (unsigned long long)lamina_rdtsc());
+	busy = 0;
+}
+
 uint64_t rt_now(void)
 {
 	if (!rt_shinfo)
 		rt_map_shared_info();
-	return lamina_pvclock_read_mono((const struct lamina_vcpu_time_info *)
-					&rt_shinfo->vcpu_info[apic_id()].time, &clock_last);
+	const struct lamina_vcpu_time_info *t =
+		(const struct lamina_vcpu_time_info *)&rt_shinfo->vcpu_info[apic_id()].time;
+	uint64_t mono = lamina_pvclock_read_mono(t, &clock_last);
+
+	clock_lag_report(t, mono);
+	return mono;
 }
 
 void rt_spin_ns(uint64_t ns)
