@@ -60,6 +60,23 @@ int fe_wait_be(long want, uint64_t ns)
 	return 1;
 }
 
+// 1 once the back-end that was connected is gone: Closed, or already
+// replaced by a new one (Initialising or InitWait; the new back-end's
+// first write can come between two looks, so Closed may never be seen).
+int fe_wait_be_gone(uint64_t ns)
+{
+	uint64_t until = rt_now() + ns;
+
+	for (;;) {
+		long s = fe_be_state();
+		if (s == LAMINA_BUS_CLOSED || s == LAMINA_BUS_INITIALISING || s == LAMINA_BUS_INITWAIT)
+			return 1;
+		if (rt_now() > until)
+			return 0;
+		rt_spin_ns(20 * MS);
+	}
+}
+
 // A back-end key as a number; dflt if absent.
 static unsigned long be_num(const char *key, unsigned long dflt)
 {

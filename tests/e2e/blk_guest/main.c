@@ -236,7 +236,9 @@ static void case_restart(void)
 	while (!answered && fe_be_state() == LAMINA_BUS_CONNECTED && rt_now() < until)
 		answered = lamina_blkif_take_response(&fe_q[0].f, &rsp) == 1 && rsp.id == id &&
 			   rsp.status == OK;
-	ok = ok && (fe_wait_be(LAMINA_BUS_CLOSED, FE_WAIT_NS) || fail("the back-end never closed%ld%ld", 0, 0));
+	ok = ok && (fe_wait_be_gone(FE_WAIT_NS) ||
+		    fail("the old back-end was still in state %ld after %ld s", fe_be_state(),
+			 (long)(FE_WAIT_NS / 1000000000u)));
 	ok = ok && (fe_connect(1, 0) || fail("no connection to the new back-end%ld%ld", 0, 0));
 	if (ok && !answered) {
 		fe_rw(0, LAMINA_BLKIF_OP_WRITE, id, 8 * 7000, 8, 0, 0, 0);
