@@ -108,6 +108,9 @@ if [ -z "$thin" ]; then echo "RESULT PASS blk/thin"; else echo "RESULT FAIL blk/
 cat "$tmp/res"
 if grep -q 'RESULT FAIL' "$tmp/res"; then
   for d in "$a" "$b"; do console "$d" | tail -n 12 | sed "s/^/  blk| console $d: /"; done
+  for d in "$a" "$b"; do
+    console "$d" | grep -q '^\(SUCCESS\|FAILURE\)' || hvd_snapshot "$LAMINA_HVD_SOCKET" "$d" "  blk| stuck $d:"
+  done
   grep -h 'ended: crash' "$tmp/hvd.log" | sed 's/^/  blk| /'
   for f in "$tmp/bk-a.log" "$tmp/bk-b.log" "$tmp/bk-b2.log" "$tmp/hvd.log"; do [ -f "$f" ] && tail -n 12 "$f" | sed "s#^#  blk| $(basename "$f"): #"; done
 fi
