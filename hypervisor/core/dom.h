@@ -52,7 +52,8 @@ struct vcpu {
 	int64_t poll_ns;            /* sched_op block's spin window now (vCPU thread) */
 	atomic_bool timers_dirty;   /* timers changed or ptimer signalled since the vCPU looked */
 	atomic_uint_fast64_t exits[HV_EXIT_KINDS];   /* exits to user space by enum hv_exit_kind */
-	uint64_t last_rip;          /* guest rip at the last exit (vCPU thread) */
+	uint64_t last_rip;          /* guest rip at the last exit, a signal's too (vCPU thread) */
+	uint64_t where_exits;       /* its exits at the last hv_vcpu_where() (that caller) */
 	int64_t tsc_offset;         /* guest TSC - host TSC, as set at creation */
 	uint64_t clock_gpa;         /* where KVM keeps this vCPU's PV clock, 0 = nowhere (vCPU thread) */
 	pthread_mutex_t rs_lock;    /* guards the runstate fields below */

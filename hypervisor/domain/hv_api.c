@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "hcall.h"
 #include "hv_int.h"
+#include "vcpu.h"
 
 /* d->trace when a toolstack callback is installed: pass its context along. */
 static void trace_shim(struct domain *d, int vcpu, const uint64_t a[6], int64_t ret)
@@ -99,8 +100,32 @@ int hv_vcpu_pin(struct domain *d, int vcpu, const uint64_t *mask, unsigned ncpus
 	return -rc;
 }
 
+/* Exits of every kind v has made. */
+static uint64_t vcpu_exits(struct vcpu *v)
+{
+	uint64_t t = 0;
+
+	for (int k = 0; k < HV_EXIT_KINDS; k++)
+		t += atomic_load(&v->exits[k]);
+	return t;
+}
+
+/* A running vCPU with no exit since the last look spins in the guest:
+ * kick it out once, so that the next look's rip says where. */
+static const char *kick_if_silent(struct vcpu *v, int state)
+{
+	uint64_t t = vcpu_exits(v);
+	bool silent = state == 0 && t == v->where_exits;
+
+	v->where_exits = t;
+	if (!silent)
+		return "";
+	vcpu_kick_out(v);
+	return " (no exit since the last look: kicked)";
+}
+
 /* Where each vCPU is, for a domain that seems hung: "vCPU 0 blocked,
- * last exit at rip 0x...; vCPU 1 ...". */
+ * last exit at rip 0x...; vCPU 1 ...". Only one caller at a time. */
 void hv_vcpu_where(struct domain *d, char *buf, size_t n)
 {
 	static const char *const state[] = { "running", "runnable", "blocked", "offline" };
@@ -112,9 +137,10 @@ void hv_vcpu_where(struct domain *d, char *buf, size_t n)
 		pthread_mutex_lock(&v->rs_lock);
 		int s = v->rs_state;
 		pthread_mutex_unlock(&v->rs_lock);
-		int k = snprintf(buf + at, n - at, "%svCPU %d %s, last exit at rip %#llx, ", i ? "; " : "",
-				 i, s >= 0 && s < 4 ? state[s] : "?",
-				 (unsigned long long)__atomic_load_n(&v->last_rip, __ATOMIC_RELAXED));
+		int k = snprintf(buf + at, n - at, "%svCPU %d %s, last exit at rip %#llx%s, ",
+				 i ? "; " : "", i, s >= 0 && s < 4 ? state[s] : "?",
+				 (unsigned long long)__atomic_load_n(&v->last_rip, __ATOMIC_RELAXED),
+				 kick_if_silent(v, s));
 		if (k < 0 || (size_t)k >= n - at)
 			break;
 		at += (size_t)k;

@@ -243,6 +243,7 @@ void *vcpu_main(void *arg)
 		v->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 		int rc = ioctl(v->fd, KVM_RUN, 0);
 		if (rc < 0 && (errno == EINTR || errno == EAGAIN)) {
+			v->last_rip = v->run->s.regs.regs.rip;   /* where a kick found it */
 			atomic_fetch_add(&v->exits[HV_EXIT_INTR], 1);
 			continue;
 		}
