@@ -264,6 +264,8 @@ void *vcpu_main(void *arg)
 		if (!on_exit(v, kind))
 			break;
 	}
+	/* Ended (crash, shutdown): it runs no more, and its run time stops. */
+	runstate_set(v, LAMINA_RUNSTATE_OFFLINE);
 	timer_vcpu_fini(v);
 	return NULL;
 }
