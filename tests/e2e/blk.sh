@@ -84,9 +84,20 @@ done
 [ "$stage" = 3 ] && go "$a"
 console "$a" | grep -q 'thin .* (with errors)' && thin="${thin:-the guest saw errors writing or discarding}"
 
-# A verdict, or the domain's end (ended(): a crashed guest gives none).
-within 900 ended "$a" > /dev/null
-within 300 ended "$b" > /dev/null
+# A verdict, or the domain's end (ended(): a crashed guest gives none), or
+# 180 s in which it made no exit and printed nothing (the longest a
+# blk_guest waits on its rings without an exit is 120 s): up to LIMIT s.
+verdict_wait() { # DOMAIN LIMIT
+  n=0 last= same=0
+  while [ "$n" -lt "$2" ] && ! ended "$1"; do
+    now="$($C "{\"op\":\"stats\",\"id\":$1}" | sed -n 's/.*"exits":\(.*\]\]\),"calls".*/\1/p') $(console "$1" | wc -l)"
+    if [ "$now" = "$last" ]; then same=$((same + 5)); else same=0 last=$now; fi
+    [ "$same" -ge 180 ] && { say "domain $1: no exit and no output for 180 s"; return; }
+    sleep 5; n=$((n + 5))
+  done
+}
+verdict_wait "$a" 900
+verdict_wait "$b" 300
 alive=
 kill -0 "$bka" 2> /dev/null || alive="the back-end of domain A died: $(tail -n1 "$tmp/bk-a.log")"
 [ "$(state "$a")" = crashed ] && alive="${alive:-domain A crashed}"
