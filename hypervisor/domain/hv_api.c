@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <lamina/sched.h>
+#include <lamina/shared_info.h>
 #include "clock.h"
 #include "hcall.h"
 #include "hv_int.h"
@@ -115,7 +116,7 @@ static uint64_t vcpu_exits(struct vcpu *v)
 static const char *kick_if_silent(struct vcpu *v, int state)
 {
 	uint64_t t = vcpu_exits(v);
-	bool silent = state == 0 && t == v->where_exits;
+	bool silent = state == LAMINA_RUNSTATE_RUNNING && t == v->where_exits;
 
 	v->where_exits = t;
 	if (!silent)

@@ -147,19 +147,17 @@ void clock_wallclock(struct domain *d)
 	pthread_mutex_unlock(&d->wc_lock);
 }
 
-/* v's time record as the guest sees it, or NULL if it has none yet. */
+/* v's time record as the guest sees it (where time_gpa() says), or NULL. */
 static const struct lamina_vcpu_time_info *time_record(struct vcpu *v)
 {
-	uint64_t gpa = __atomic_load_n(&v->vcpu_info_gpa, __ATOMIC_ACQUIRE);
+	uint64_t gpa = time_gpa(v);
+	uint64_t shinfo = __atomic_load_n(&v->d->shinfo_gfn, __ATOMIC_ACQUIRE) * HV_PAGE;
 
-	if (gpa != ~0ull)
-		return mem_gpa(v->d, gpa + offsetof(struct lamina_vcpu_info, time),
-			       sizeof(struct lamina_vcpu_time_info));
-	if (__atomic_load_n(&v->d->shinfo_gfn, __ATOMIC_ACQUIRE) == ~0ull ||
-	    v->id >= (int)LAMINA_SHINFO_VCPUS)
+	if (!gpa)
 		return NULL;
-	return (const void *)(v->d->shinfo + (size_t)v->id * sizeof(struct lamina_vcpu_info) +
-			      offsetof(struct lamina_vcpu_info, time));
+	if (__atomic_load_n(&v->vcpu_info_gpa, __ATOMIC_ACQUIRE) == ~0ull)   /* in shared_info */
+		return gpa - shinfo < HV_PAGE ? (const void *)(v->d->shinfo + (gpa - shinfo)) : NULL;
+	return mem_gpa(v->d, gpa, sizeof(struct lamina_vcpu_time_info));
 }
 
 /* A stall report's view of v's clock: its record's fields and KVM's clock now. */

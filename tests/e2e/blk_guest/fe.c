@@ -48,11 +48,12 @@ long fe_be_state(void)
 	return v[0] - '0';
 }
 
-int fe_wait_be(long want, uint64_t ns)
+// 1 once the back-end's state is one of the set (a bit per state).
+static int fe_wait_be_in(unsigned set, uint64_t ns)
 {
 	uint64_t until = rt_now() + ns;
 
-	while (fe_be_state() != want)
+	for (long s; (s = fe_be_state()) < 0 || s > 31 || !(set >> s & 1);)
 		if (rt_now() > until)
 			return 0;
 		else
@@ -60,21 +61,18 @@ int fe_wait_be(long want, uint64_t ns)
 	return 1;
 }
 
-// 1 once the back-end that was connected is gone: Closed, or already
-// replaced by a new one (Initialising or InitWait; the new back-end's
-// first write can come between two looks, so Closed may never be seen).
+int fe_wait_be(long want, uint64_t ns)
+{
+	return fe_wait_be_in(1u << want, ns);
+}
+
+// The connected back-end is gone: Closed, or already replaced by a new one
+// (Initialising or InitWait: its first write can come between two looks,
+// so Closed may never be seen).
 int fe_wait_be_gone(uint64_t ns)
 {
-	uint64_t until = rt_now() + ns;
-
-	for (;;) {
-		long s = fe_be_state();
-		if (s == LAMINA_BUS_CLOSED || s == LAMINA_BUS_INITIALISING || s == LAMINA_BUS_INITWAIT)
-			return 1;
-		if (rt_now() > until)
-			return 0;
-		rt_spin_ns(20 * MS);
-	}
+	return fe_wait_be_in(1u << LAMINA_BUS_CLOSED | 1u << LAMINA_BUS_INITIALISING |
+			     1u << LAMINA_BUS_INITWAIT, ns);
 }
 
 // A back-end key as a number; dflt if absent.
