@@ -59,14 +59,10 @@ mono_ok=$(echo "$mono" | awk 'NF == 4 { n++; if ($2 != 0 || $4 != 0) bad++; r +=
   END { printf "%s %d runs, %d reads, %d with a reading behind the other vCPU'"'"'s earlier one (worst %d ns)",
         (n == 2 && !bad) ? "ok" : "bad", n, r, bad + 0, w }')
 
-# Guest-clock rate against the host's, from the tick marks (as linux_boot.sh):
-# the smallest host-minus-guest delay among the first and the last 5 marks.
+# Guest-clock rate against the host's, from the tick marks (as linux_boot.sh:
+# the lower envelope of host-minus-guest, linux_drift.awk).
 ppm=$(for i in $(seq 0 15); do g=$(gts "tick-$i") h=$(hts "tick-$i"); [ -n "$g" ] && [ -n "$h" ] && echo "$g $h"; done |
-  awk '{ g[NR] = $1; h[NR] = $2 } END { if (NR < 10) exit
-       a = 1e9; b = 1e9
-       for (i = 1; i <= 5; i++) if (h[i] - g[i] < a) a = h[i] - g[i]
-       for (i = NR - 4; i <= NR; i++) if (h[i] - g[i] < b) b = h[i] - g[i]
-       printf "%.1f", -(b - a) / (h[NR] - h[1]) * 1e6 }')
+  awk -f e2e/linux_drift.awk | awk '$3 >= 10 { print $1 }')
 
 # sleep 1, in guest time: nine 1 s nanosleeps timed inside one process
 # (clockmono sleep: no fork or exec in the measurement, whose cost in the
