@@ -64,8 +64,8 @@ for args in guests/*.args; do
     tail -n 12 "$log" | sed "s/^/  $name|   /"
   fi
 done
-# The e2e scripts, each once more (at most twice more) if its run failed where a nested vCPU
-# triple-faulted (as above; the script's failure report carries
+# The e2e scripts, each up to twice more while its run failed where a
+# nested vCPU triple-faulted (as above; the script's failure report carries
 # lamina-hvd's "ended: crash" line) or went silent (lib.inc's
 # hvd_snapshot: no exit to user space in 3 s, the same place as those
 # triple faults in every case measured), unless it re-ran that itself. The
