@@ -26,10 +26,11 @@
  * WRITE_ZEROES and INDIRECT ops, multi-page rings and multi-queue keys
  * (io/blkif.h); 1.5, a frame the guest does not own is unmapped for it
  * (touching one crashes the domain) and `LAMINA_MEM_MAX_RUNS` bounds how
- * scattered those frames may be (memory.h).
+ * scattered those frames may be (memory.h); 1.6, the network protocol's
+ * buffer pools, offload header and split event channels (io/netif.h).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 5u  /* 1.5: frames the guest does not own are unmapped for it */
+#define LAMINA_ABI_MINOR 6u  /* 1.6: the network protocol (io/netif.h) */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)
