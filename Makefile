@@ -10,7 +10,7 @@ MANDIR := $(PREFIX)/share/man
 DATADIR := $(PREFIX)/share/lamina
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 COMPDIR ?= $(PREFIX)/share/bash-completion/completions
-COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile pvdrivers/console/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
+COMPONENTS := $(patsubst %/Makefile,%,$(wildcard abi/Makefile hypervisor/Makefile toolstack/Makefile pvdrivers/lib/Makefile pvdrivers/blk/Makefile pvdrivers/net/Makefile pvdrivers/console/Makefile tests/guests/Makefile tests/e2e/Makefile tests/unit/*/Makefile))
 export O
 
 .PHONY: all deps run check bench fuzz stress clean guest install kernel shell
@@ -54,13 +54,15 @@ kernel: guest
 install:
 	@$(MAKE) --no-print-directory -C toolstack O=$(O) all
 	@$(MAKE) --no-print-directory -C pvdrivers/blk O=$(O) all
+	@$(MAKE) --no-print-directory -C pvdrivers/net O=$(O) all
 	@$(MAKE) --no-print-directory -C pvdrivers/console O=$(O) all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DATADIR)/examples $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(COMPDIR)
 	install -m 755 $(O)/toolstack/lamina $(O)/toolstack/laminad \
 		$(O)/hypervisor/hvd/lamina-hvd $(O)/pvdrivers/console/lamina-console $(DESTDIR)$(BINDIR)
-	install -m 755 $(O)/pvdrivers/blk/lamina-blkback $(DESTDIR)$(LIBEXECDIR)
+	install -m 755 $(O)/pvdrivers/blk/lamina-blkback $(O)/pvdrivers/net/lamina-netback \
+		$(O)/pvdrivers/net/lamina-netswitch $(DESTDIR)$(LIBEXECDIR)
 	install -m 644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8

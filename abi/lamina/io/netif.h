@@ -34,8 +34,9 @@
  * requests; each names `size` bytes at `offset` in one transmit buffer
  * (`offset + size` <= 4096). All but the last carry
  * `LAMINA_NETTXF_MORE_DATA`, and the *first* one's `size` is the whole
- * frame's length; the others' sizes are their own parts, and the parts must
- * add up to it. The back answers every request with its `id` and a
+ * frame's length: its own part is that length less the other requests'
+ * sizes (which must not add up to more), so a frame is at most
+ * `LAMINA_NETIF_MAX_FRAME` bytes, offload header included. The back answers every request with its `id` and a
  * status: `OKAY` (sent or delivered), `DROPPED` (well-formed, not
  * delivered: no room, rate limit, a source MAC the interface may not use)
  * or `ERROR` (malformed: the whole frame is dropped). `id`s need only be
@@ -58,11 +59,19 @@
  * NONE: the frame is a TCP super-frame of up to 64 KiB to be cut into
  * `gso_size`-byte segments after `hdr_len` bytes of headers). The fields
  * mean what the virtio-net header's do, in its layout, so a back can
- * hand them to a TAP opened with `IFF_VNET_HDR`. The back checks them
- * (after copying the frame): `gso_size` > 0 with a GSO type and 0
- * without; `csum_start + csum_offset + 2` within the frame; otherwise
- * `ERROR`. Without offload a frame is at most `mtu` + 18 bytes (an
- * Ethernet header with one VLAN tag) and carries whole checksums.
+ * hand them to a TAP opened with `IFF_VNET_HDR`; `csum_start` and
+ * `hdr_len` count from the first byte of the Ethernet frame (after the
+ * header). The back checks them (after copying the frame): only the flags
+ * and GSO types below; `gso_size` > 0 with a GSO type and 0 without;
+ * `csum_start + csum_offset + 2` and `hdr_len` within the frame; otherwise
+ * `ERROR`; `pad` is ignored and sent as 0. A frame that is not a GSO
+ * super-frame is at most `mtu` + 18 bytes (an Ethernet header with one
+ * VLAN tag) after the header. Without offload, frames carry whole
+ * checksums: the tx flag `CSUM_BLANK` is not used, and the back sets the
+ * rx flag `DATA_VALIDATED` only for a frame whose checksums it knows to be
+ * good. A front that does not request offload receives no GSO
+ * super-frames (the back drops them), so on a network whose other members
+ * use offload it should request it too.
  *
  * **Notifications** follow ring.h, on `event-channel` (one port for both
  * rings), or, if the back offers `feature-split-event-channels` and the
@@ -102,7 +111,7 @@
 #define LAMINA_NETIF_MAX_FRAGS 18u
 #define LAMINA_NETIF_MAX_BUFFERS 256u
 #define LAMINA_NETIF_MTU_DEFAULT 1500u
-#define LAMINA_NETIF_MAX_FRAME 65562u /* 64 KiB super-frame + Ethernet/VLAN header + hdr */
+#define LAMINA_NETIF_MAX_FRAME 65535u /* the first request's 16-bit size: header included */
 
 /** tx request flags */
 #define LAMINA_NETTXF_CSUM_BLANK     (1u << 0) /* checksum not yet computed (no offload header) */

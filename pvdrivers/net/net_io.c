@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: MIT
+// net_io: lamina-netback's rings: transmit frames copied off the ring, checked and sent to the host; host frames copied into the front's posted receive buffers.
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void corrupt(struct nb_dev *d, const char *ring)
+{
+	if (!d->corrupt)
+		nb_fail(d, "%s ring: request indices out of range; disconnecting", ring);
+	d->corrupt = true;
+}
+
+// ---- transmit (guest -> host) ----
+
+static void tx_answer(struct nb_dev *d, uint16_t id, int status)
+{
+	struct lamina_netif_tx_response *r;
+
+	if (d->corrupt || !(r = lamina_netif_tx_next_response(&d->tx)))
+		return; // never write into a ring we stopped trusting
+	*r = (struct lamina_netif_tx_response){ .id = id, .status = (int16_t)status };
+	d->push_tx = true;
+}
+
+static void tx_refuse(struct nb_dev *d, int st, const char *why)
+{
+	if (st == LAMINA_NETIF_RSP_DROPPED)
+		d->st.tx_spoof++;
+	else
+		d->st.tx_error++;
+	if (d->verbose)
+		fprintf(stderr, "lamina-netback: domain %u: transmit frame %s: %s\n", d->b.domid,
+			st == LAMINA_NETIF_RSP_DROPPED ? "dropped" : "refused", why);
+}
+
+// The collected frame d->frag[0..nfrag): check, copy, send, answer each request.
+static void tx_send(struct nb_dev *d)
+{
+	const char *why = "";
+	size_t len = 0;
+	int st = nb_tx_frame(&d->cfg, d->txp, d->frag, d->nfrag, d->buf, &len, &why);
+
+	if (st == LAMINA_NETIF_RSP_OKAY && nb_host_send(d, d->buf, len)) {
+		st = LAMINA_NETIF_RSP_DROPPED;
+		d->st.tx_host++;
+	} else if (st == LAMINA_NETIF_RSP_OKAY) {
+		d->st.tx_frames++;
+		d->st.tx_bytes += len - NB_HDR;
+	} else {
+		tx_refuse(d, st, why);
+	}
+	for (unsigned i = 0; i < d->nfrag; i++)
+		tx_answer(d, d->frag[i].id, st);
+	d->nfrag = 0;
+}
+
+// One request (a private copy); 1 when it ended a frame.
+static int tx_one(struct nb_dev *d, const struct lamina_netif_tx_request *rq)
+{
+	bool more = rq->flags & LAMINA_NETTXF_MORE_DATA;
+
+	if (d->skipping) { // the tail of a frame with too many requests
+		tx_answer(d, rq->id, LAMINA_NETIF_RSP_ERROR);
+		d->skipping = more;
+		return !more;
+	}
+	if (d->nfrag == LAMINA_NETIF_MAX_FRAGS) { // a 19th request: the frame is malformed
+		for (unsigned i = 0; i < d->nfrag; i++)
+			tx_answer(d, d->frag[i].id, LAMINA_NETIF_RSP_ERROR);
+		tx_answer(d, rq->id, LAMINA_NETIF_RSP_ERROR);
+		tx_refuse(d, LAMINA_NETIF_RSP_ERROR, "more than 18 requests in one frame");
+		d->nfrag = 0;
+		d->skipping = more;
+		return !more;
+	}
+	d->frag[d->nfrag++] = *rq;
+	if (more)
+		return 0; // the rest of the frame may come on a later turn
+	tx_send(d);
+	return 1;
+}
+
+int nb_tx(struct nb_dev *d)
+{
+	struct lamina_netif_tx_request rq = { 0 };
+	unsigned frames = 0;
+	int rc = 0;
+
+	while (frames < NB_TX_BUDGET && (rc = lamina_netif_tx_take_request(&d->tx, &rq)) == 1)
+		frames += (unsigned)tx_one(d, &rq);
+	if (frames < NB_TX_BUDGET && rc == 0)
+		rc = lamina_netif_tx_final_check_requests(&d->tx);
+	if (rc < 0)
+		corrupt(d, "transmit");
+	return rc > 0 && !d->corrupt;
+}
+
+// ---- receive (host -> guest) ----
+
+static void rx_answer(struct nb_dev *d, uint16_t id, uint16_t flags, int status)
+{
+	struct lamina_netif_rx_response *r;
+
+	if (d->corrupt || !(r = lamina_netif_rx_next_response(&d->rx)))
+		return;
+	*r = (struct lamina_netif_rx_response){ .id = id, .offset = 0, .flags = flags, .status = (int16_t)status };
+	d->push_rx = true;
+}
+
+// Take every posted buffer off the ring into the stash (a bad ref is answered ERROR).
+static void rx_take(struct nb_dev *d)
+{
+	struct lamina_netif_rx_request rq = { 0 };
+	int rc = 0;
+
+	while (d->nstash < NB_RING_SLOTS && (rc = lamina_netif_rx_take_request(&d->rx, &rq)) == 1) {
+		uint8_t *page = rq.gref < NB_GREFS ? d->rxp[rq.gref] : NULL;
+		if (!page) {
+			d->st.rx_bufs_bad++;
+			rx_answer(d, rq.id, 0, LAMINA_NETIF_RSP_ERROR);
+			continue;
+		}
+		d->stash[(d->stash_head + d->nstash++) % NB_RING_SLOTS] = (struct nb_rxbuf){ rq.id, page };
+	}
+	if (rc < 0)
+		corrupt(d, "receive");
+}
+
+// Copy f[0..len) into stashed buffers, one response each; false if too few.
+static bool rx_put(struct nb_dev *d, const uint8_t *f, size_t len, uint16_t flags)
+{
+	unsigned need = nb_rx_pages(len);
+
+	if (need > d->nstash || d->corrupt)
+		return false;
+	for (unsigned i = 0; i < need; i++) {
+		struct nb_rxbuf *b = &d->stash[d->stash_head];
+		size_t n = len - (size_t)i * NB_PAGE > NB_PAGE ? NB_PAGE : len - (size_t)i * NB_PAGE;
+		memcpy(b->page, f + (size_t)i * NB_PAGE, n);
+		rx_answer(d, b->id, (uint16_t)(flags | (i + 1 < need ? LAMINA_NETRXF_MORE_DATA : 0)), (int)n);
+		d->stash_head = (d->stash_head + 1) % NB_RING_SLOTS;
+		d->nstash--;
+	}
+	d->st.rx_frames++;
+	d->st.rx_bytes += len;
+	return true;
+}
+
+static void rx_drop(struct nb_dev *d, enum nb_rx_verdict v)
+{
+	unsigned long *c[] = { [NB_RX_RUNT] = &d->st.rx_bad, [NB_RX_BADHDR] = &d->st.rx_bad,
+			       [NB_RX_GSO] = &d->st.rx_gso, [NB_RX_BIG] = &d->st.rx_big };
+
+	(*c[v])++;
+}
+
+void nb_rx_frame(struct nb_dev *d, uint8_t *f, size_t len)
+{
+	size_t off = 0, n = 0;
+	uint16_t flags = 0;
+	enum nb_rx_verdict v = nb_rx_prepare(&d->cfg, f, len, &off, &n, &flags);
+
+	if (v != NB_RX_OK)
+		return rx_drop(d, v);
+	if (!nb_rxq_head(&d->q)) { // nothing queued before it: straight in if it fits
+		rx_take(d);
+		if (rx_put(d, f + off, n, flags))
+			return;
+	}
+	if (nb_rxq_push(&d->q, f + off, n, flags))
+		d->st.rx_full++;
+}
+
+int nb_rx(struct nb_dev *d)
+{
+	struct nb_qframe *f;
+	int rc;
+
+	rx_take(d);
+	while ((f = nb_rxq_head(&d->q)) && rx_put(d, f->data, f->len, f->rxflags))
+		nb_rxq_pop(&d->q);
+	if (!nb_rxq_head(&d->q) || d->corrupt)
+		return 0;
+	// frames wait for buffers: ask to hear of the next one posted
+	rc = lamina_netif_rx_final_check_requests(&d->rx);
+	if (rc < 0)
+		corrupt(d, "receive");
+	return rc > 0 && !d->corrupt;
+}
+
+static void kick(struct nb_dev *d, int fd, const char *which)
+{
+	uint64_t one = 1;
+
+	if (write(fd, &one, sizeof(one)) != sizeof(one))
+		fprintf(stderr, "lamina-netback: domain %u: cannot kick the %s port: %s\n", d->b.domid, which,
+			strerror(errno));
+}
+
+void nb_flush(struct nb_dev *d)
+{
+	bool ktx = false, krx = false;
+
+	if (d->corrupt)
+		return;
+	if (d->push_tx)
+		ktx = lamina_netif_tx_push_responses(&d->tx);
+	if (d->push_rx)
+		krx = lamina_netif_rx_push_responses(&d->rx);
+	d->push_tx = d->push_rx = false;
+	if (d->split) {
+		if (ktx)
+			kick(d, d->kick_tx, "transmit");
+		if (krx)
+			kick(d, d->kick_rx, "receive");
+	} else if (ktx || krx) {
+		kick(d, d->kick_tx, "event");
+	}
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: MIT
+// lamina-netback: the network back-end process: one vif device of one domain, joined to a TAP interface or a lamina-netswitch, on lamina-hvd's back-end interface.
+//
+// usage: lamina-netback [options] (--tap IFNAME | --switch PATH) --mac MAC ID DEVID
+// (see docs/man/lamina-netback.8)
+#include "net.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define WAIT_MS 1000 // longest sleep before looking at the front's state again
+
+enum { GO_ON, STOP }; // after a connection: serve the next one, or exit
+
+// --ready-fd: the toolstack's pipe; "OK" once attached, or "ERR why".
+static int ready_fd = -1;
+
+static void ready(const char *a, const char *b)
+{
+	char msg[256];
+	int n;
+
+	if (ready_fd < 0)
+		return;
+	// snprintf + write, not dprintf (which calls lseek: not in the sandbox)
+	n = a ? snprintf(msg, sizeof(msg), "ERR %s: %s\n", a, b) : snprintf(msg, sizeof(msg), "OK\n");
+	if (n > 0 && write(ready_fd, msg, (size_t)n < sizeof(msg) ? (size_t)n : sizeof(msg) - 1) < 0)
+		n = -1; // the toolstack went away: nothing to tell
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+static int die(const char *what, const char *detail)
+{
+	fprintf(stderr, "lamina-netback: %s: %s\n", what, detail);
+	ready(what, detail);
+	return 1;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: lamina-netback [--socket PATH] [--ready-fd FD] [--verbose] [--mtu N] "
+		"[--allow-spoof] (--tap IFNAME | --switch SOCKETPATH) [--vlan N] --mac MAC ID DEVID\n");
+	ready("bad arguments", "lamina-netback --help");
+	return 2;
+}
+
+// A decimal number in [min, max], or -1.
+static long number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return !*s || *end || errno || v < min || v > max ? -1 : v;
+}
+
+static int parse(int argc, char **argv, struct nb_dev *d, const char **sock, unsigned *id, unsigned *devid)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, 0, 'S' }, { "ready-fd", required_argument, 0, 'R' },
+		{ "verbose", no_argument, 0, 'v' }, { "mtu", required_argument, 0, 'm' },
+		{ "allow-spoof", no_argument, 0, 'a' }, { "tap", required_argument, 0, 't' },
+		{ "switch", required_argument, 0, 's' }, { "vlan", required_argument, 0, 'l' },
+		{ "mac", required_argument, 0, 'M' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	long v, dv, vlan = 0, mtu = LAMINA_NETIF_MTU_DEFAULT;
+	bool mac = false, bad = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (c == 'S')
+			*sock = optarg;
+		else if (c == 'R')
+			ready_fd = atoi(optarg), fcntl(ready_fd, F_SETFD, FD_CLOEXEC);
+		else if (c == 'v')
+			d->verbose = true;
+		else if (c == 'm')
+			bad |= (mtu = number(optarg, 68, 65535)) < 0;
+		else if (c == 'a')
+			d->cfg.allow_spoof = true;
+		else if (c == 't' || c == 's')
+			bad |= d->host.name != NULL, d->host.name = optarg, d->host.kind = c == 't' ? NB_TAP : NB_SWITCH;
+		else if (c == 'l')
+			bad |= (vlan = number(optarg, 0, 4094)) < 0;
+		else if (c == 'M')
+			bad |= nb_parse_mac(optarg, d->cfg.mac) || (d->cfg.mac[0] & 1), mac = true;
+		else
+			return usage();
+	}
+	if (bad || !mac || !d->host.name || argc - optind != 2 || (vlan && d->host.kind != NB_SWITCH))
+		return usage();
+	d->cfg.mtu = (unsigned)mtu;
+	d->host.vlan = (unsigned)vlan;
+	v = number(argv[optind], 1, 65535);
+	dv = number(argv[optind + 1], 0, 65535);
+	if (v < 0 || dv < 0)
+		return usage();
+	*id = (unsigned)v;
+	*devid = (unsigned)dv;
+	return 0;
+}
+
+static int fe_state(struct nb_dev *d)
+{
+	unsigned long s;
+
+	return lbk_read_uint(&d->b, lbk_fe(&d->b, LAMINA_BUS_KEY_STATE), &s) ? 0 : (int)s;
+}
+
+static int set_state(struct nb_dev *d, int s)
+{
+	char v[4];
+
+	snprintf(v, sizeof(v), "%d", s);
+	return lbk_write(&d->b, lbk_be(&d->b, LAMINA_BUS_KEY_STATE), v);
+}
+
+// Watch events and the front's state: GO_ON while it stays connected.
+static int check_front(struct nb_dev *d)
+{
+	char path[256];
+	int w, seen = 0;
+
+	while ((w = lbk_wait(&d->b, 0, path, sizeof(path))) == 1)
+		seen++;
+	if (w < 0 || !seen)
+		return w < 0 ? STOP : GO_ON;
+	w = fe_state(d); // anything but Initialised/Connected ends this connection
+	return w == LAMINA_BUS_INITIALISED || w == LAMINA_BUS_CONNECTED ? GO_ON : STOP;
+}
+
+static void drain_fd(int fd)
+{
+	uint64_t v;
+
+	if (fd >= 0 && read(fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		fprintf(stderr, "lamina-netback: eventfd read: %s\n", strerror(errno));
+}
+
+// Host frames, up to the budget: to the guest if connected, else dropped.
+// 1 if the budget ran out.
+static int host_in(struct nb_dev *d)
+{
+	for (unsigned i = 0; i < NB_HOST_BUDGET; i++) {
+		int n = nb_host_recv(d, d->buf, sizeof(d->buf));
+		if (n <= 0)
+			return 0;
+		if (d->connected && !d->corrupt)
+			nb_rx_frame(d, d->buf, (size_t)n);
+	}
+	return 1;
+}
+
+// Sleep until something may have changed: the store, the doorbells, the host.
+static void sleep_loop(struct nb_dev *d, int ms)
+{
+	struct pollfd p[4];
+	unsigned n = 0;
+
+	p[n++] = (struct pollfd){ .fd = d->b.fd, .events = POLLIN };
+	if (d->connected) {
+		p[n++] = (struct pollfd){ .fd = d->bell_tx, .events = POLLIN };
+		if (d->split)
+			p[n++] = (struct pollfd){ .fd = d->bell_rx, .events = POLLIN };
+	}
+	if (d->host.fd >= 0)
+		p[n++] = (struct pollfd){ .fd = d->host.fd, .events = POLLIN };
+	if (d->b.nev)
+		ms = 0; // watch events already read off the socket
+	if (poll(p, n, nb_host_timeout(d, ms)) < 0)
+		return;
+	if (d->connected) {
+		drain_fd(d->bell_tx);
+		if (d->split)
+			drain_fd(d->bell_rx);
+	}
+}
+
+// Wait until the front's state satisfies ok(), dropping host frames meanwhile.
+static int wait_front(struct nb_dev *d, bool (*ok)(int))
+{
+	char path[256];
+	bool look = true; // the state may have changed: read it
+	int w;
+
+	for (;;) {
+		if (look && ok(fe_state(d)))
+			return GO_ON;
+		look = false;
+		while ((w = lbk_wait(&d->b, 0, path, sizeof(path))) == 1)
+			look = true;
+		if (w < 0)
+			return STOP;
+		if (look)
+			continue;
+		nb_host_tick(d);
+		sleep_loop(d, host_in(d) ? 0 : WAIT_MS);
+	}
+}
+
+static bool initialised(int s) { return s == LAMINA_BUS_INITIALISED; }
+static bool reinit(int s) { return s == LAMINA_BUS_INITIALISING || s == LAMINA_BUS_UNKNOWN; }
+
+// Serve the connected rings until the front closes or a ring goes bad.
+static void serve(struct nb_dev *d)
+{
+	for (;;) {
+		nb_host_tick(d);
+		int more = host_in(d);
+		more |= nb_rx(d);
+		more |= nb_tx(d);
+		nb_flush(d);
+		if (d->corrupt || check_front(d) == STOP)
+			return;
+		sleep_loop(d, more ? 0 : WAIT_MS);
+	}
+}
+
+static void report(struct nb_dev *d)
+{
+	const struct nb_stats *s = &d->st;
+
+	fprintf(stderr, "lamina-netback: domain %u: closed; tx %lu frames %lu bytes, rx %lu frames %lu bytes; "
+		"tx drops: %lu malformed, %lu spoofed, %lu host refused; rx drops: %lu queue full, %lu GSO "
+		"without offload, %lu bad header, %lu too big; %lu bad rx buffers\n",
+		d->b.domid, s->tx_frames, s->tx_bytes, s->rx_frames, s->rx_bytes, s->tx_error, s->tx_spoof,
+		s->tx_host, s->rx_full, s->rx_gso, s->rx_bad, s->rx_big, s->rx_bufs_bad);
+}
+
+// One connection, from InitWait to Closed.
+static int one_connection(struct nb_dev *d)
+{
+	lbk_write(&d->b, lbk_be(&d->b, LAMINA_NETIF_KEY_ERROR), "");
+	if (nb_publish(d))
+		return die("cannot publish the interface", d->b.err), STOP;
+	if (wait_front(d, initialised) == STOP)
+		return STOP;
+	if (nb_connect(d) == 0 && set_state(d, LAMINA_BUS_CONNECTED) == 0) {
+		fprintf(stderr, "lamina-netback: domain %u: connected, offload %s, %s event channel%s, host %s\n",
+			d->b.domid, d->cfg.offload ? "on" : "off", d->split ? "split" : "one",
+			d->split ? "s" : "", d->host.name);
+		serve(d);
+	}
+	set_state(d, LAMINA_BUS_CLOSING);
+	nb_flush(d);
+	nb_disconnect(d);
+	set_state(d, LAMINA_BUS_CLOSED);
+	report(d);
+	return wait_front(d, reinit);
+}
+
+int main(int argc, char **argv)
+{
+	static struct nb_dev d = { .bell_tx = -1, .kick_tx = -1, .bell_rx = -1, .kick_rx = -1 };
+	const char *sock = NULL;
+	unsigned id = 0, devid = 0;
+	int extra[8];
+	size_t nextra = 0;
+
+	if (parse(argc, argv, &d, &sock, &id, &devid))
+		return 2;
+	nb_rxq_init(&d.q, NB_RXQ_FRAMES, NB_RXQ_BYTES);
+	if (!(d.txp = calloc(NB_GREFS, sizeof(*d.txp))) || !(d.rxp = calloc(NB_GREFS, sizeof(*d.rxp))))
+		return die("memory", strerror(ENOMEM));
+	if (nb_host_open(&d))
+		return die(d.host.kind == NB_TAP ? "TAP" : "switch", d.host.name);
+	if (lbk_connect(&d.b, sock) || lbk_attach(&d.b, id, "vif", devid))
+		return die("attach", d.b.err);
+	if (lbk_watch(&d.b, lbk_fe(&d.b, LAMINA_BUS_KEY_STATE)))
+		return die("watch", d.b.err);
+	if (nb_host_sandbox(&d, extra, &nextra) || lbk_sandbox(&d.b, extra, nextra))
+		return die("sandbox", d.b.err);
+	fprintf(stderr, "lamina-netback: domain %u vif %u: %s %s, mtu %u\n", d.b.domid, devid,
+		d.host.kind == NB_TAP ? "TAP" : "switch", d.host.name, d.cfg.mtu);
+	ready(NULL, NULL);
+	while (one_connection(&d) == GO_ON)
+		;
+	lbk_close(&d.b);
+	return 0;
+}
