@@ -66,7 +66,7 @@ install:
 	install -m 644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1
 	install -m 644 docs/man/*.5 $(DESTDIR)$(MANDIR)/man5
 	install -m 644 docs/man/*.8 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 docs/domain.rng docs/laminad-api.md $(DESTDIR)$(DATADIR)
+	install -m 644 docs/domain.rng docs/network.rng docs/laminad-api.md $(DESTDIR)$(DATADIR)
 	install -m 644 examples/*.xml $(DESTDIR)$(DATADIR)/examples
 	sed 's|@BINDIR@|$(BINDIR)|g' toolstack/dist/laminad.service.in > $(DESTDIR)$(UNITDIR)/laminad.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/laminad.service

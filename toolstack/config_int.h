@@ -7,6 +7,29 @@
 
 #include <libxml/tree.h>
 
+// A schema and what makes its errors readable (config_validate.c).  A hint
+// says what a value should look like, keyed by "parent/element" or
+// "element", with an optional attribute; `re` (extended, anchored) decides
+// which of an element's attributes is the bad one (the schema stays the
+// authority).  An order lists an element's children as the schema wants
+// them ("name, description?, disk*"); files may use any order.
+struct cfg_hint {
+	const char *elem, *attr;
+	int required;
+	const char *re, *expect;
+};
+struct cfg_order {
+	const char *elem, *order;
+};
+struct cfg_schema {
+	const char *what; // the root element, also for messages: "domain"
+	const char *rng; // RelaxNG text
+	const struct cfg_hint *hints;
+	size_t nhints;
+	const struct cfg_order *orders;
+	size_t norders;
+};
+
 struct cfg_ctx {
 	const char *label; // file name used in messages
 	const char *base_dir; // for relative paths; NULL: must be absolute
@@ -15,6 +38,7 @@ struct cfg_ctx {
 	xmlDocPtr doc;
 	const struct config_env *env;
 	struct config_err *err;
+	const struct cfg_schema *schema; // set by cfg_validate_schema
 	struct dom_config *cfg;
 	// Where things were written, for semantic errors.
 	// memory_node gives cfg->memory_kib (the boot size), maxmem_node
@@ -40,6 +64,9 @@ long cfg_node_col(const struct cfg_ctx *c, xmlNodePtr node, const char *attr);
 
 int cfg_parse_xml(struct cfg_ctx *c); // well-formedness; sets c->doc
 int cfg_validate(struct cfg_ctx *c); // RelaxNG against docs/domain.rng
+// RelaxNG against s, children sorted into its order first; 0 or -1 (errors added).
+int cfg_validate_schema(struct cfg_ctx *c, const struct cfg_schema *s);
+extern const struct cfg_schema cfg_domain_schema;
 int cfg_read(struct cfg_ctx *c); // tree to struct dom_config
 // Small tree helpers (config_read.c).
 int cfg_is(xmlNodePtr n, const char *name);
@@ -52,5 +79,6 @@ int cfg_read_devices(struct cfg_ctx *c, xmlNodePtr devs);
 int cfg_check(struct cfg_ctx *c); // semantic checks
 
 extern const char lamina_domain_rng[]; // generated from docs/domain.rng
+extern const char lamina_network_rng[]; // generated from docs/network.rng
 
 #endif

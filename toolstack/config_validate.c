@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Config schema validation: RelaxNG (docs/domain.rng) with readable messages.
+// Config schema validation: RelaxNG (docs/domain.rng, docs/network.rng) with readable messages.
 #include "config_int.h"
 
 #include <libxml/relaxng.h>
@@ -21,20 +21,11 @@ struct raw_list {
 	unsigned n;
 };
 
-// What a value should look like, keyed by "parent/element" or "element",
-// with an optional attribute.  `re` (extended, anchored) decides which of
-// an element's attributes is the bad one; the schema stays the authority.
-struct hint {
-	const char *elem, *attr;
-	int required;
-	const char *re, *expect;
-};
-
 #define NUM "[0-9]+"
 #define UNITS_RE "b|bytes|KB|k|KiB|MB|M|MiB|GB|G|GiB|TB|T|TiB"
 #define UNITS "one of b, bytes, KB, k, KiB, MB, M, MiB, GB, G, GiB, TB, T, TiB"
 
-static const struct hint hints[] = {
+static const struct cfg_hint hints[] = {
 	{ "name", NULL, 1, NULL,
 	  "1 to 63 letters, digits, '_', '.' or '-', starting with a letter or digit" },
 	{ "domain", "type", 0, "lamina|kvm|qemu", "lamina (kvm and qemu are read as lamina)" },
@@ -74,9 +65,7 @@ static const struct hint hints[] = {
 
 // Children of each element, in the order the schema wants them (files may
 // use any order: cfg_reorder sorts them first).
-static const struct {
-	const char *elem, *order;
-} orders[] = {
+static const struct cfg_order orders[] = {
 	{ "domain", "name, description?, memory, currentMemory?, maxMemory?, vcpu, os, "
 		    "on_poweroff?, on_reboot?, on_crash?, limits?, devices?" },
 	{ "os", "type?, kernel, initrd?, cmdline?" },
@@ -100,10 +89,17 @@ static int key_match(const char *key, xmlNodePtr node)
 	       !strcmp(slash + 1, (const char *)node->name);
 }
 
-static const struct hint *hint_for(xmlNodePtr node, const char *attr)
+const struct cfg_schema cfg_domain_schema = {
+	.what = "domain", .rng = lamina_domain_rng,
+	.hints = hints, .nhints = sizeof(hints) / sizeof(hints[0]),
+	.orders = orders, .norders = sizeof(orders) / sizeof(orders[0]),
+};
+
+static const struct cfg_hint *hint_for(const struct cfg_schema *s, xmlNodePtr node,
+				       const char *attr)
 {
-	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++) {
-		const struct hint *h = &hints[i];
+	for (size_t i = 0; i < s->nhints; i++) {
+		const struct cfg_hint *h = &s->hints[i];
 		if (key_match(h->elem, node) &&
 		    (attr ? h->attr && !strcmp(h->attr, attr) : !h->attr))
 			return h;
@@ -142,10 +138,21 @@ static void raw_handler(void *data, xmlErrorPtr e)
 		r->msg[--n] = 0;
 }
 
+static int report_attr(struct cfg_ctx *c, xmlNodePtr node, const struct cfg_hint *h);
+
+// A bad value: one of node's attributes (the first its hint finds bad), else its text.
 static void report_value(struct cfg_ctx *c, xmlNodePtr node)
 {
-	const struct hint *h = hint_for(node, NULL);
-	xmlChar *v = xmlNodeGetContent(node);
+	const struct cfg_schema *s = c->schema;
+	const struct cfg_hint *h = hint_for(s, node, NULL);
+	xmlChar *v;
+
+	for (size_t i = 0; i < s->nhints; i++)
+		if (s->hints[i].attr && key_match(s->hints[i].elem, node) &&
+		    xmlHasProp(node, (const xmlChar *)s->hints[i].attr) &&
+		    report_attr(c, node, &s->hints[i]))
+			return;
+	v = xmlNodeGetContent(node);
 
 	if (h)
 		cfg_error(c, node, NULL, "invalid value '%s' for <%s>: expected %s",
@@ -156,7 +163,7 @@ static void report_value(struct cfg_ctx *c, xmlNodePtr node)
 	xmlFree(v);
 }
 
-static int report_attr(struct cfg_ctx *c, xmlNodePtr node, const struct hint *h)
+static int report_attr(struct cfg_ctx *c, xmlNodePtr node, const struct cfg_hint *h)
 {
 	xmlChar *v = xmlGetProp(node, (const xmlChar *)h->attr);
 	int bad = v ? !re_full_match(h->re, (char *)v) : h->required;
@@ -174,16 +181,17 @@ static int report_attr(struct cfg_ctx *c, xmlNodePtr node, const struct hint *h)
 
 static void report_attrs(struct cfg_ctx *c, xmlNodePtr node, const char *unknown)
 {
-	const struct hint *h = unknown ? hint_for(node, unknown) : NULL;
+	const struct cfg_schema *s = c->schema;
+	const struct cfg_hint *h = unknown ? hint_for(s, node, unknown) : NULL;
 
 	if (unknown && !h) {
 		cfg_error(c, node, unknown, "unknown attribute '%s' on <%s>",
 			  unknown, node->name);
 		return;
 	}
-	for (size_t i = 0; i < sizeof(hints) / sizeof(hints[0]); i++)
-		if (hints[i].attr && key_match(hints[i].elem, node) &&
-		    report_attr(c, node, &hints[i]))
+	for (size_t i = 0; i < s->nhints; i++)
+		if (s->hints[i].attr && key_match(s->hints[i].elem, node) &&
+		    report_attr(c, node, &s->hints[i]))
 			return;
 	cfg_error(c, node, NULL, "invalid attributes on <%s>", node->name);
 }
@@ -214,14 +222,15 @@ static int report_missing(struct cfg_ctx *c, xmlNodePtr p, const char *order)
 
 static void report_unexpected(struct cfg_ctx *c, xmlNodePtr node)
 {
+	const struct cfg_schema *s = c->schema;
 	xmlNodePtr p = node->parent;
 
-	for (size_t i = 0; p && i < sizeof(orders) / sizeof(orders[0]); i++) {
-		if (strcmp(orders[i].elem, (const char *)p->name))
+	for (size_t i = 0; p && i < s->norders; i++) {
+		if (strcmp(s->orders[i].elem, (const char *)p->name))
 			continue;
-		if (!report_missing(c, p, orders[i].order))
+		if (!report_missing(c, p, s->orders[i].order))
 			cfg_error(c, node, NULL, "unexpected element <%s>; <%s> takes (in any "
-				  "order) %s", node->name, p->name, orders[i].order);
+				  "order) %s", node->name, p->name, s->orders[i].order);
 		return;
 	}
 	cfg_error(c, node, NULL, "unexpected element <%s>", node->name);
@@ -250,8 +259,8 @@ static void report_one(struct cfg_ctx *c, const struct raw_err *r)
 			  r->node->name, r->s1);
 		break;
 	case XML_RELAXNG_ERR_ELEMNAME:
-		cfg_error(c, r->node, NULL, "expected element <domain>, found <%s>",
-			  r->node->name);
+		cfg_error(c, r->node, NULL, "expected element <%s>, found <%s>",
+			  c->schema->what, r->node->name);
 		break;
 	case XML_RELAXNG_ERR_TEXTWRONG:
 		cfg_error(c, r->node, NULL, "<%s> must be empty", r->node->name);
@@ -282,7 +291,8 @@ static void report(struct cfg_ctx *c, const struct raw_list *l)
 			cerr_add(c->err, c->label, 0, 0, "%s", r->msg);
 	}
 	if (!c->err->count)
-		cerr_add(c->err, c->label, 1, 1, "document does not match the domain schema");
+		cerr_add(c->err, c->label, 1, 1, "document does not match the %s schema",
+			 c->schema->what);
 }
 
 // Move p's children named in `order` to its end in that order; children it
@@ -315,24 +325,24 @@ static void reorder(xmlNodePtr p, const char *order)
 
 // Child elements in any order, as in libvirt: sorted into the schema's.
 // Elements deeper than the known ones are not visited.
-static void cfg_reorder(xmlNodePtr n, int depth)
+static void cfg_reorder(const struct cfg_schema *s, xmlNodePtr n, int depth)
 {
 	for (; n && depth < 4; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		for (size_t i = 0; i < sizeof(orders) / sizeof(orders[0]); i++)
-			if (!strcmp(orders[i].elem, (const char *)n->name))
-				reorder(n, orders[i].order);
-		cfg_reorder(n->children, depth + 1);
+		for (size_t i = 0; i < s->norders; i++)
+			if (!strcmp(s->orders[i].elem, (const char *)n->name))
+				reorder(n, s->orders[i].order);
+		cfg_reorder(s, n->children, depth + 1);
 	}
 }
 
-static xmlRelaxNGPtr load_schema(void)
+static xmlRelaxNGPtr load_schema(const char *rng)
 {
 	xmlRelaxNGParserCtxtPtr pc;
 	xmlRelaxNGPtr s;
 
-	pc = xmlRelaxNGNewMemParserCtxt(lamina_domain_rng, (int)strlen(lamina_domain_rng));
+	pc = xmlRelaxNGNewMemParserCtxt(rng, (int)strlen(rng));
 	if (!pc)
 		return NULL;
 	s = xmlRelaxNGParse(pc);
@@ -340,20 +350,22 @@ static xmlRelaxNGPtr load_schema(void)
 	return s;
 }
 
-int cfg_validate(struct cfg_ctx *c)
+int cfg_validate_schema(struct cfg_ctx *c, const struct cfg_schema *s)
 {
 	struct raw_list raw;
-	xmlRelaxNGPtr schema = load_schema();
+	xmlRelaxNGPtr schema = load_schema(s->rng);
 	xmlRelaxNGValidCtxtPtr vc = schema ? xmlRelaxNGNewValidCtxt(schema) : NULL;
 	int rc;
 
+	c->schema = s;
 	if (!vc) {
-		cerr_add(c->err, c->label, 0, 0, "internal error: cannot load the domain schema");
+		cerr_add(c->err, c->label, 0, 0, "internal error: cannot load the %s schema",
+			 s->what);
 		xmlRelaxNGFree(schema);
 		return -1;
 	}
 	raw.n = 0;
-	cfg_reorder(xmlDocGetRootElement(c->doc), 0);
+	cfg_reorder(s, xmlDocGetRootElement(c->doc), 0);
 	xmlRelaxNGSetValidStructuredErrors(vc, raw_handler, &raw);
 	rc = xmlRelaxNGValidateDoc(vc, c->doc);
 	if (rc)
@@ -361,4 +373,9 @@ int cfg_validate(struct cfg_ctx *c)
 	xmlRelaxNGFreeValidCtxt(vc);
 	xmlRelaxNGFree(schema);
 	return rc ? -1 : 0;
+}
+
+int cfg_validate(struct cfg_ctx *c)
+{
+	return cfg_validate_schema(c, &cfg_domain_schema);
 }

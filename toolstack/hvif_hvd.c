@@ -112,16 +112,10 @@ static json_object *create_req(const struct dom_config *cfg, bool paused)
 
 // What the schema accepts but this back-end cannot do yet is refused, never
 // listed and ignored: 0, or -1 with the element and the reason in err.
-// (Disks are served by lamina-blkback processes that laminad starts.)
+// (Disks and interfaces are served by back-end processes laminad starts.)
 static int hh_refuse(const struct dom_config *cfg, char *err, size_t len)
 {
-	char mac[18];
-
-	if (cfg->nnics && (mac_format(cfg->nics[0].mac, mac), 1))
-		snprintf(err, len, "<interface> %s: the kvm back-end has no PV network device yet "
-			 "(issue 14), so the guest would never see it; remove the <interface> element",
-			 cfg->nics[0].has_mac ? mac : "(no MAC)");
-	else if (cfg->vcpus_current && cfg->vcpus_current != cfg->vcpus)
+	if (cfg->vcpus_current && cfg->vcpus_current != cfg->vcpus)
 		snprintf(err, len, "<vcpu current='%u'>%u</vcpu>: the kvm back-end runs every vCPU "
 			 "and cannot take one offline (no vCPU hot-plug yet); drop 'current' or set "
 			 "it to %u", cfg->vcpus_current, cfg->vcpus, cfg->vcpus);

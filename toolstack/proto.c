@@ -27,7 +27,7 @@ struct spec {
 	const char *name;
 	enum shape shape;
 	uint32_t size;
-	struct str_field str[3];
+	struct str_field str[4];
 };
 
 #define NAMEF { offsetof(struct lp_name, name), LP_NAME_MAX, 1 }
@@ -63,6 +63,13 @@ static const struct spec specs[] = {
 	NAMED(LP_UNDEFINE, "undefine"),
 	{ LP_AUTOSTART, "autostart", FIXED, sizeof(struct lp_autostart), { NAMEF } },
 	NAMED(LP_TRACE, "trace"),
+	{ LP_NETWORK_DEFINE, "net-define", TAIL, sizeof(struct lp_create), { { 0 } } },
+	NAMED(LP_NETWORK_UNDEFINE, "net-undefine"),
+	NAMED(LP_NETWORK_START, "net-start"),
+	NAMED(LP_NETWORK_DESTROY, "net-destroy"),
+	{ LP_NETWORK_LIST, "net-list", FIXED, 0, { { 0 } } },
+	NAMED(LP_NETWORK_DUMPXML, "net-dumpxml"),
+	{ LP_NETWORK_AUTOSTART, "net-autostart", FIXED, sizeof(struct lp_autostart), { NAMEF } },
 	{ LP_REPLY_OK, "ok", FIXED, sizeof(struct lp_ok), { { 0 } } },
 	{ LP_REPLY_ERROR, "error", TAIL, sizeof(struct lp_error), { { 0 } } },
 	{ LP_REPLY_VERSION, "version", FIXED, sizeof(struct lp_version),
@@ -71,6 +78,10 @@ static const struct spec specs[] = {
 	{ LP_REPLY_LIST, "domain list", ARRAY, sizeof(struct lp_dom_stats), { NAMEF } },
 	{ LP_REPLY_INFO, "domain info", TAIL, sizeof(struct lp_info), { NAMEF } },
 	{ LP_REPLY_TEXT, "text", BYTES, 0, { { 0 } } },
+	{ LP_REPLY_NETWORK_LIST, "network list", ARRAY, sizeof(struct lp_net_info),
+	  { NAMEF, { offsetof(struct lp_net_info, mode), 16, 1 },
+	    { offsetof(struct lp_net_info, bridge), 16, 0 },
+	    { offsetof(struct lp_net_info, address), 24, 0 } } },
 	{ LP_CONSOLE_DATA, "console data", BYTES, 0, { { 0 } } },
 	{ LP_TRACE_EVENT, "trace event", FIXED, sizeof(struct lp_trace_event),
 	  { { offsetof(struct lp_trace_event, text), 128, 0 } } },
@@ -154,7 +165,7 @@ static int check_size(const struct spec *s, uint32_t len, struct lp_err *e)
 
 static int check_strings(const struct spec *s, const uint8_t *p, struct lp_err *e)
 {
-	for (int i = 0; i < 3 && s->str[i].size; i++) {
+	for (int i = 0; i < 4 && s->str[i].size; i++) {
 		const uint8_t *f = p + s->str[i].off;
 		if (!memchr(f, 0, s->str[i].size))
 			return fail(e, EBADMSG, "%s message has an unterminated string", s->name);
@@ -181,6 +192,16 @@ static int check_devs(const struct lp_info *in, struct lp_err *e)
 	return 0;
 }
 
+// The notes of a network list (its other strings are in the spec).
+static int check_nets(const struct lp_net_info *n, uint32_t len, struct lp_err *e)
+{
+	for (uint32_t i = 0; i < len / sizeof(*n); i++)
+		if (!memchr(n[i].note, 0, sizeof(n[i].note)))
+			return fail(e, EBADMSG, "network list message: network %u has an "
+				    "unterminated note", i);
+	return 0;
+}
+
 int lp_check_payload(uint16_t type, const void *payload, uint32_t len, struct lp_err *e)
 {
 	const struct spec *s = spec_of(type);
@@ -197,6 +218,8 @@ int lp_check_payload(uint16_t type, const void *payload, uint32_t len, struct lp
 	}
 	if (type == LP_REPLY_INFO)
 		return check_devs(payload, e);
+	if (type == LP_REPLY_NETWORK_LIST)
+		return check_nets(payload, len, e);
 	return 0;
 }
 

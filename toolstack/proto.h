@@ -21,7 +21,8 @@
 #include <stdint.h>
 
 #define LP_MAGIC 0x414e4d4cu // "LMNA" in memory on little-endian hosts
-#define LP_VERSION 4 // 4: devices and their back-ends in the info reply (lp_info)
+#define LP_VERSION 5 // 4: devices and their back-ends in the info reply (lp_info);
+			// 5: virtual networks (LP_NETWORK_*), device keys of 24 bytes (a MAC)
 #define LP_MAX_PAYLOAD (1u << 20)
 #define LP_NAME_MAX 64
 #define LP_MAX_CPUS 1024
@@ -61,6 +62,13 @@ enum lp_type {
 	LP_START, // lp_name: create a defined domain
 	LP_UNDEFINE, // lp_name: forget a defined domain (a running one keeps running)
 	LP_AUTOSTART, // lp_autostart
+	LP_NETWORK_DEFINE, // lp_create (flags 0) + network XML: keep it under the state dir
+	LP_NETWORK_UNDEFINE, // lp_name: forget a network's definition (an active one stays)
+	LP_NETWORK_START, // lp_name: make a defined network on the host
+	LP_NETWORK_DESTROY, // lp_name: remove what starting it made
+	LP_NETWORK_LIST, // empty; answered by LP_REPLY_NETWORK_LIST
+	LP_NETWORK_DUMPXML, // lp_name; answered by LP_REPLY_TEXT
+	LP_NETWORK_AUTOSTART, // lp_autostart
 	// Replies.
 	LP_REPLY_OK = 0x100, // lp_ok
 	LP_REPLY_ERROR, // lp_error + message (frozen)
@@ -68,6 +76,7 @@ enum lp_type {
 	LP_REPLY_LIST, // lp_dom_stats[]
 	LP_REPLY_INFO, // lp_info + domain XML
 	LP_REPLY_TEXT, // text
+	LP_REPLY_NETWORK_LIST, // lp_net_info[]
 	// Streams.
 	LP_CONSOLE_DATA = 0x200, // bytes
 	LP_TRACE_EVENT, // lp_trace_event
@@ -132,6 +141,22 @@ struct lp_net {
 	uint32_t in_kibps, out_kibps;
 };
 
+// One virtual network (LP_REPLY_NETWORK_LIST).
+#define LP_NET_ACTIVE 1u // started: its bridge, switch, ... exist
+#define LP_NET_PERSISTENT 2u // defined under the state dir
+#define LP_NET_AUTOSTART 4u // started when laminad starts
+struct lp_net_info {
+	char name[LP_NAME_MAX];
+	char mode[16]; // internal, host-only, nat, bridge
+	char bridge[16]; // "" for internal
+	char address[24]; // the host's: "10.0.7.1/24"; "" if none
+	uint32_t flags; // LP_NET_*
+	uint32_t nifs; // interfaces of running domains on it
+	uint32_t vlan; // internal: its tag, 0 if none
+	uint32_t pad;
+	char note[128]; // something wrong with it ("" else)
+};
+
 struct lp_ok {
 	uint32_t id;
 	uint32_t pad;
@@ -174,8 +199,8 @@ struct lp_dom_stats {
 // One device of a domain and its back-end process (LP_REPLY_INFO).
 #define LP_MAX_DEVS 24
 struct lp_dev {
-	char type[8]; // bus type: "vbd" (disk)
-	char key[16]; // what it is called: the disk's target
+	char type[8]; // bus type: "vbd" (disk), "vif" (interface)
+	char key[24]; // what it is called: the disk's target, the interface's MAC
 	char state[16]; // its back-end: starting, running, restarting, failed, stopping, simulated
 	char note[128]; // why it is in that state, if it is worth saying ("" else)
 	uint32_t pid; // the back-end process, 0 if none
@@ -184,7 +209,7 @@ struct lp_dev {
 	uint32_t pad;
 	uint64_t virtual_bytes; // the disk's size as the guest sees it (0: unknown)
 	uint64_t allocated_bytes; // what the image takes on the host (thin provisioning)
-	char source[4096]; // the image
+	char source[4096]; // the image; an interface's network
 };
 
 struct lp_info {

@@ -66,6 +66,54 @@ static struct json_object *disks(const struct lp_info *in)
 	return a;
 }
 
+// The interfaces of an info reply, each with its back-end process.
+static struct json_object *interfaces(const struct lp_info *in)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (uint32_t i = 0; i < in->ndevs && i < LP_MAX_DEVS; i++) {
+		const struct lp_dev *dv = &in->devs[i];
+		struct json_object *o, *bk;
+		if (strcmp(dv->type, "vif"))
+			continue;
+		o = json_object_new_object();
+		bk = json_object_new_object();
+		add(o, "mac", json_object_new_string(dv->key));
+		add(o, "network", json_object_new_string(dv->source));
+		add(bk, "state", json_object_new_string(dv->state));
+		add(bk, "pid", dv->pid ? json_object_new_int64(dv->pid) : NULL);
+		add(bk, "restarts", json_object_new_int64(dv->restarts));
+		add(bk, "note", json_object_new_string(dv->note));
+		add(o, "backend", bk);
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static struct json_object *networks(const uint8_t *p, uint32_t len)
+{
+	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
+	const struct lp_net_info *ni = (const void *)p;
+
+	for (size_t i = 0; i < len / sizeof(*ni); i++) {
+		struct json_object *n = json_object_new_object();
+		add(n, "name", json_object_new_string(ni[i].name));
+		add(n, "mode", json_object_new_string(ni[i].mode));
+		add(n, "state", json_object_new_string(ni[i].flags & LP_NET_ACTIVE ? "active"
+										     : "inactive"));
+		add(n, "persistent", json_object_new_boolean(ni[i].flags & LP_NET_PERSISTENT));
+		add(n, "autostart", json_object_new_boolean(ni[i].flags & LP_NET_AUTOSTART));
+		add(n, "bridge", ni[i].bridge[0] ? json_object_new_string(ni[i].bridge) : NULL);
+		add(n, "address", ni[i].address[0] ? json_object_new_string(ni[i].address) : NULL);
+		add(n, "vlan", ni[i].vlan ? json_object_new_int64(ni[i].vlan) : NULL);
+		add(n, "interfaces", json_object_new_int64(ni[i].nifs));
+		add(n, "note", json_object_new_string(ni[i].note));
+		json_object_array_add(a, n);
+	}
+	add(o, "networks", a);
+	return o;
+}
+
 static struct json_object *list(const uint8_t *p, uint32_t len)
 {
 	struct json_object *o = json_object_new_object(), *a = json_object_new_array();
@@ -100,8 +148,11 @@ struct json_object *lpj_result(uint16_t type, const uint8_t *p, uint32_t len)
 		o = json_object_new_object();
 		add(o, "domain", lpj_stats((const void *)p));
 		add(o, "disks", disks((const void *)p));
+		add(o, "interfaces", interfaces((const void *)p));
 		add(o, "xml", json_object_new_string((const char *)p + sizeof(struct lp_info)));
 		return o;
+	case LP_REPLY_NETWORK_LIST:
+		return networks(p, len);
 	case LP_REPLY_TEXT:
 		o = json_object_new_object();
 		add(o, "text", json_object_new_string((const char *)p));

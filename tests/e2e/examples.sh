@@ -3,8 +3,9 @@
 # examples.sh: e2e: every examples/*.xml, as shipped, boots the Linux guest to its shell on the kvm back-end (persistent.xml through define and start).
 #
 # RESULT toolstack/kvm-refuses: what the kvm back-end cannot do yet
-# (<interface>, <vcpu current> below the count) is refused naming it (<disk>
-# works since issue 13: tests/e2e/disk.sh).
+# (<vcpu current> below the count), and an <interface> on a network that is
+# not defined, are refused naming them (<disk> works since issue 13:
+# tests/e2e/disk.sh; <interface> since issue 14).
 # RESULT toolstack/examples: the examples name ../build/guest/...
 # relative to themselves; here a copy of examples/ sits beside build/guest,
 # a link to the payload's guest/ (what `make guest` built), so the files are
@@ -60,7 +61,7 @@ refused() { # WHAT WANT XML-FRAGMENT...: create must fail naming WANT
   case $out in *"$want"*) return 0 ;; esac
   echo "RESULT FAIL toolstack/kvm-refuses: $what: $out"; return 1
 }
-if refused interface "<interface> 02:4c:4d:00:00:09: the kvm back-end has no PV network device yet (issue 14)" \
+if refused interface "interface 02:4c:4d:00:00:09 (vif): network 'default' is not defined" \
   '<vcpu>1</vcpu>' "<devices><interface><mac address='02:4c:4d:00:00:09'/></interface></devices>" &&
 refused "vcpu current" "<vcpu current='1'>2</vcpu>: the kvm back-end runs every vCPU" \
   "<vcpu current='1'>2</vcpu>" ''; then

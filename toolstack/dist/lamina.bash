@@ -1,8 +1,13 @@
 # SPDX-License-Identifier: MIT
-# bash completion for lamina(1): commands, domain names from `lamina list`, files for FILE arguments.
+# bash completion for lamina(1): commands, domain and network names from `lamina list` and `net-list`, files for FILE arguments.
 _lamina_domains()
 {
 	lamina list 2>/dev/null | awk 'NR > 1 { print $1 }'
+}
+
+_lamina_networks()
+{
+	lamina net-list 2>/dev/null | awk 'NR > 1 && !/^ / { print $1 }'
 }
 
 _lamina()
@@ -11,7 +16,8 @@ _lamina()
 	local cmds="create validate define start undefine autostart list info console shutdown
 		reboot destroy pause unpause mem-set vcpu-set vcpu-pin block-attach block-detach
 		network-attach network-detach snapshot-create snapshot-list snapshot-revert
-		snapshot-delete top trace dumpxml version bench help"
+		snapshot-delete top trace dumpxml version bench net-define net-undefine net-start
+		net-destroy net-list net-dumpxml net-autostart help"
 
 	if [ "$COMP_CWORD" -eq 1 ]; then
 		COMPREPLY=($(compgen -W "$cmds --help --version" -- "$cur"))
@@ -24,11 +30,13 @@ _lamina()
 		return ;;
 	esac
 	case $cmd in
-	create | validate | define)
+	create | validate | define | net-define)
 		COMPREPLY=($(compgen -f -X '!*.xml' -- "$cur") $(compgen -d -- "$cur")) ;;
 	help)
 		COMPREPLY=($(compgen -W "$cmds" -- "$cur")) ;;
-	list | top | version) ;;
+	list | top | version | net-list) ;;
+	net-*)
+		COMPREPLY=($(compgen -W "$(_lamina_networks)" -- "$cur")) ;;
 	bench) COMPREPLY=($(compgen -W "--size= --rounds= --scale= --configs= --out= --at-once suite micro store" -- "$cur")) ;;
 	block-attach)
 		[ "$COMP_CWORD" -eq 3 ] && COMPREPLY=($(compgen -f -- "$cur")) ||

@@ -24,10 +24,21 @@ static void print_disk(const struct lp_dev *dv, bool first)
 	printf("\n");
 }
 
+// One interface: MAC, network, and its back-end (lamina-netback) state.
+static void print_nic(const struct lp_dev *dv, bool first)
+{
+	printf("%-14s %s network %s, back-end %s", first ? "Interfaces:" : "", dv->key, dv->source,
+	       dv->state);
+	if (dv->pid)
+		printf(", pid %u", dv->pid);
+	if (dv->note[0])
+		printf(": %s", dv->note);
+	printf("\n");
+}
+
 static void print_devices(const struct dom_config *cfg, const struct lp_info *in)
 {
 	bool first = true;
-	char mac[18];
 
 	printf("%-14s %s\n", "Kernel:", cfg->kernel);
 	if (cfg->initrd)
@@ -39,11 +50,12 @@ static void print_devices(const struct dom_config *cfg, const struct lp_info *in
 			print_disk(&in->devs[i], first);
 			first = false;
 		}
-	for (size_t i = 0; i < cfg->nnics; i++) {
-		mac_format(cfg->nics[i].mac, mac);
-		printf("%-14s %s network %s\n", i ? "" : "Interfaces:", mac,
-		       cfg->nics[i].network[0] ? cfg->nics[i].network : "default");
-	}
+	first = true;
+	for (uint32_t i = 0; i < in->ndevs; i++)
+		if (!strcmp(in->devs[i].type, "vif")) {
+			print_nic(&in->devs[i], first);
+			first = false;
+		}
 	printf("%-14s poweroff=%s reboot=%s crash=%s\n", "Actions:",
 	       dom_action_name(cfg->on_poweroff), dom_action_name(cfg->on_reboot),
 	       dom_action_name(cfg->on_crash));

@@ -34,6 +34,7 @@ CMD(cmd_vcpuset); CMD(cmd_vcpupin); CMD(cmd_blockattach); CMD(cmd_blockdetach);
 CMD(cmd_netattach); CMD(cmd_netdetach); CMD(cmd_top); CMD(cmd_trace); CMD(cmd_dumpxml); CMD(cmd_snapshot);
 CMD(cmd_version); CMD(cmd_validate); CMD(cmd_bench);
 CMD(cmd_import); CMD(cmd_define); CMD(cmd_start); CMD(cmd_undefine); CMD(cmd_autostart);
+CMD(cmd_net); CMD(cmd_netlist);
 
 // cmd_validate.c: check one file as create does; EXIT_OK or EXIT_FAIL (errors printed).
 int validate_file(const char *path, bool quiet);

@@ -54,11 +54,27 @@ const struct cmd lamina_cmds[] = {
 	{ "block-detach", cmd_blockdetach, "NAME TARGET", "Detach a disk from a domain.", NULL },
 	{ "network-attach", cmd_netattach, "[--network=NET] [--mac=MAC] [--rate=KIBPS] NAME",
 	  "Attach a network interface to a domain.",
-	  "  --network=NET       network to join (default: the default network)\n"
+	  "  --network=NET       network to join (default: the network named default)\n"
 	  "  --mac=MAC           MAC address (default: a generated 02:4c:4d:xx:xx:xx)\n"
 	  "  --rate=KIBPS        limit both directions to KIBPS KiB/s\n" },
 	{ "network-detach", cmd_netdetach, "NAME MAC", "Detach a network interface from a domain.",
 	  NULL },
+	{ "net-define", cmd_net, "FILE",
+	  "Keep a virtual network's definition (lamina-network(5)) so 'net-start' can start it.",
+	  NULL },
+	{ "net-undefine", cmd_net, "NAME",
+	  "Forget a network's definition (an active network stays until net-destroy).", NULL },
+	{ "net-start", cmd_net, "NAME",
+	  "Start a defined network: its switch, or bridge, address, NAT and dnsmasq.", NULL },
+	{ "net-destroy", cmd_net, "NAME",
+	  "Remove everything starting a network made (refused while a domain uses it).", NULL },
+	{ "net-list", cmd_netlist, "[--json]",
+	  "List networks: name, mode, state, bridge, address and interfaces on it.",
+	  "  -j, --json          print laminad's JSON answer (docs/laminad-api.md)\n" },
+	{ "net-dumpxml", cmd_net, "NAME", "Print a network's definition as network XML.", NULL },
+	{ "net-autostart", cmd_net, "[--disable] NAME",
+	  "Start a defined network when laminad starts (once per boot).",
+	  "  --disable           do not start it any more\n" },
 	{ "top", cmd_top, "[-b] [-d SEC] [-n COUNT]",
 	  "Live per-domain CPU, memory, exits by reason and hypercalls per second.",
 	  "  -b, --batch         plain output without clearing the screen\n"

@@ -49,8 +49,9 @@ static int put_name(struct json_object *params, struct jreq *r, size_t size, cha
 	const char *name = str_param(params, "name");
 
 	if (!name || !*name || strlen(name) >= LP_NAME_MAX) {
-		snprintf(why, wlen, "params.name: a domain name or id of 1 to %d characters is "
-			 "required", LP_NAME_MAX - 1);
+		snprintf(why, wlen, "params.name: a %s of 1 to %d characters is required",
+			 r->type >= LP_NETWORK_DEFINE && r->type <= LP_NETWORK_AUTOSTART
+				 ? "network name" : "domain name or id", LP_NAME_MAX - 1);
 		return -1;
 	}
 	r->buf = calloc(1, size);
@@ -69,7 +70,8 @@ static int build_create(struct json_object *params, struct jreq *r, char *why, s
 	size_t n;
 
 	if (!xml || !*xml) {
-		snprintf(why, wlen, "params.xml: the domain XML document (a string) is required");
+		snprintf(why, wlen, "params.xml: the %s XML document (a string) is required",
+			 r->type == LP_NETWORK_DEFINE ? "network" : "domain");
 		return -1;
 	}
 	if (json_object_object_get_ex(params, "paused", &v) && json_object_get_boolean(v))
@@ -118,6 +120,10 @@ static const struct {
 	{ "unpause", LP_UNPAUSE },     { "mem-set", LP_MEMSET },   { "vcpu-set", LP_VCPUSET },
 	{ "define", LP_DEFINE },       { "start", LP_START },	   { "undefine", LP_UNDEFINE },
 	{ "autostart", LP_AUTOSTART },
+	{ "net-define", LP_NETWORK_DEFINE }, { "net-undefine", LP_NETWORK_UNDEFINE },
+	{ "net-start", LP_NETWORK_START },   { "net-destroy", LP_NETWORK_DESTROY },
+	{ "net-list", LP_NETWORK_LIST },     { "net-dumpxml", LP_NETWORK_DUMPXML },
+	{ "net-autostart", LP_NETWORK_AUTOSTART },
 };
 
 static int build(const char *method, struct json_object *params, struct jreq *r, char *why,
@@ -135,15 +141,15 @@ static int build(const char *method, struct json_object *params, struct jreq *r,
 	}
 	r->type = methods[i].type;
 	switch (r->type) {
-	case LP_GET_VERSION: case LP_LIST:
+	case LP_GET_VERSION: case LP_LIST: case LP_NETWORK_LIST:
 		return 0;
-	case LP_CREATE: case LP_DEFINE:
+	case LP_CREATE: case LP_DEFINE: case LP_NETWORK_DEFINE:
 		return build_create(params, r, why, wlen);
 	case LP_MEMSET:
 		return build_number(params, r, "kib", why, wlen);
 	case LP_VCPUSET:
 		return build_number(params, r, "count", why, wlen);
-	case LP_AUTOSTART: {
+	case LP_AUTOSTART: case LP_NETWORK_AUTOSTART: {
 		struct json_object *v;
 		if (put_name(params, r, sizeof(struct lp_autostart), why, wlen))
 			return -1;

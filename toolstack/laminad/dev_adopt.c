@@ -87,7 +87,13 @@ bool dev_pid_matches(pid_t pid, unsigned long long start, const char *exe)
 	n = read(fd, cmd, sizeof(cmd) - 1);
 	close(fd);
 	cmd[n > 0 ? n : 0] = 0; // argv[0] ends at its NUL
-	return n > 0 && !strcmp(basename(cmd), exe);
+	if (n <= 0)
+		return false;
+	if (!strcmp(basename(cmd), exe))
+		return true;
+	// A script: its interpreter is argv[0], the script argv[1].
+	size_t a0 = strlen(cmd);
+	return (ssize_t)a0 + 1 < n && !strcmp(basename(cmd + a0 + 1), exe);
 }
 
 // Take over p's process from its pidfile: true if it runs.

@@ -183,6 +183,8 @@ void dev_stop_procs(struct daemon *dm, struct domain *d, struct dev_proc **ps, s
 	escalate(ps, n, SIGKILL, 1000);
 	for (size_t i = 0; i < n; i++) {
 		struct dev_proc *p = ps[i];
+		if (p->kind->host_teardown)
+			p->kind->host_teardown(d->id, p->devid);
 		if (p->pidfd < 0)
 			continue;
 		dev_reap(p, how, sizeof(how));
@@ -213,8 +215,11 @@ int dev_spawn(struct daemon *dm, struct domain *d, struct dev_proc *p, size_t i,
 	struct dev_argv av;
 	int ready;
 
+	if (p->kind->host_setup && p->kind->host_setup(&d->cfg, i, &ctx, err, len))
+		return -1;
 	if (dev_argv_build(p->kind, &d->cfg, i, &ctx, &av)) {
-		snprintf(err, len, "its back-end's arguments are too long");
+		snprintf(err, len, "its back-end's arguments cannot be built (too long, or "
+			 "what they name is gone)");
 		return -1;
 	}
 	dev_find_exe(p->kind, exe, sizeof(exe));

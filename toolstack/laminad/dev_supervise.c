@@ -50,18 +50,31 @@ static int check(const struct daemon *dm, const struct domain *d, const struct d
 	return why ? -1 : 0;
 }
 
+static bool devid_taken(const struct domain *d, const struct dev_kind *k, long devid)
+{
+	for (size_t j = 0; j < d->ndevs; j++)
+		if (d->devs[j].kind == k && d->devs[j].devid == (unsigned long)devid)
+			return true;
+	return false;
+}
+
 // A new process slot for device i of kind k; NULL (err) when the key is bad.
+// Its number is the kind's, or (a device hot-plugged after another of its
+// kind was detached) the lowest one no back-end of d uses.
 struct dev_proc *dev_new_proc(struct domain *d, const struct dev_kind *k, size_t i,
 				 char *err, size_t len)
 {
 	const char *key = k->key(&d->cfg, i);
-	long devid = k->devid(key);
+	long devid = k->devid(&d->cfg, i);
 	struct dev_proc *p;
 
 	if (devid < 0 || d->ndevs == DEV_MAX || strlen(key) >= sizeof(p->key)) {
 		snprintf(err, len, "%s '%s' cannot be given a back-end", k->what, key);
 		return NULL;
 	}
+	if (devid_taken(d, k, devid))
+		for (devid = 0; devid_taken(d, k, devid); devid++)
+			;
 	p = &d->devs[d->ndevs++];
 	*p = (struct dev_proc){ .kind = k, .devid = (unsigned)devid, .pidfd = -1 };
 	snprintf(p->key, sizeof(p->key), "%s", key);
@@ -78,6 +91,8 @@ static int start_one(struct daemon *dm, struct domain *d, const struct dev_kind 
 		goto fail;
 	if (dev_spawn(dm, d, p, i, why, sizeof(why)) == 0)
 		return 0;
+	if (k->host_teardown)
+		k->host_teardown(d->id, p->devid);
 	drop_proc(d, p);
 fail:
 	snprintf(err, len, "%s %s (%s): %s", k->what, k->key(&d->cfg, i),
@@ -105,7 +120,7 @@ int dev_attach(struct daemon *dm, struct domain *d, const struct dev_kind *k, si
 
 	if (procs_enabled(dm))
 		return start_one(dm, d, k, i, err, errlen);
-	if (check(dm, d, k, i, err, errlen))
+	if (!k->sim_unchecked && check(dm, d, k, i, err, errlen))
 		return -1;
 	rc = k->sim_attach ? k->sim_attach(dm, d->hd, &d->cfg, i) : -ENOSYS;
 	if (rc)

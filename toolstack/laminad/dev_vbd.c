@@ -25,7 +25,7 @@ static const char *vbd_key(const struct dom_config *cfg, size_t i)
 	return cfg->disks[i].target;
 }
 
-static long vbd_devid(const char *t)
+long dev_vbd_devid(const char *t)
 {
 	size_t n = strlen(t);
 
@@ -37,6 +37,11 @@ static long vbd_devid(const char *t)
 	if (n == 4)
 		return t[3] - 'a';
 	return (t[3] - 'a' + 1) * 26L + (t[4] - 'a');
+}
+
+static long vbd_devid(const struct dom_config *cfg, size_t i)
+{
+	return dev_vbd_devid(cfg->disks[i].target);
 }
 
 static int vbd_args(const struct dom_config *cfg, size_t i, const struct dev_ctx *ctx,
@@ -91,7 +96,7 @@ static const char *vbd_problem(const struct dom_config *cfg, size_t i,
 	const struct dom_disk *dk = &cfg->disks[i];
 	struct stat st;
 
-	if (vbd_devid(dk->target) < 0)
+	if (dev_vbd_devid(dk->target) < 0)
 		return "the target must be xvd and one or two letters, such as xvdb";
 	if (!dk->source || dk->source[0] != '/')
 		return "the source path must be absolute";

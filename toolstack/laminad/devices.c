@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-const struct dev_kind *const dev_kinds[] = { &dev_kind_vbd, NULL };
+const struct dev_kind *const dev_kinds[] = { &dev_kind_vbd, &dev_kind_vif, NULL };
 
 const struct dev_kind *dev_kind_find(const char *type)
 {
@@ -71,28 +71,33 @@ static bool try_exe(char *out, size_t len, const char *dir, const char *sub, con
 
 void dev_find_exe(const struct dev_kind *k, char *out, size_t len)
 {
+	dev_find_prog(k->exe, k->build_dir, out, len);
+}
+
+void dev_find_prog(const char *exe, const char *build_dir, char *out, size_t len)
+{
 	const char *env = getenv("LAMINA_LIBEXEC_DIR");
 	char self[PATH_MAX], sub[128];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (env && *env) {
-		snprintf(out, len, "%s/%s", env, k->exe);
+		snprintf(out, len, "%s/%s", env, exe);
 		return;
 	}
 	if (n > 0) {
 		self[n] = 0;
 		char *dir = dirname(self);
-		if (try_exe(out, len, dir, "", k->exe))
+		if (try_exe(out, len, dir, "", exe))
 			return;
 		// Installed: PREFIX/bin/laminad, PREFIX/libexec/lamina/NAME.
-		if (try_exe(out, len, dir, "/../libexec/lamina", k->exe))
+		if (try_exe(out, len, dir, "/../libexec/lamina", exe))
 			return;
 		// The build tree: build/toolstack/laminad beside build/pvdrivers/...
-		snprintf(sub, sizeof(sub), "/../%s", k->build_dir);
-		if (try_exe(out, len, dir, sub, k->exe))
+		snprintf(sub, sizeof(sub), "/../%s", build_dir);
+		if (try_exe(out, len, dir, sub, exe))
 			return;
 	}
-	snprintf(out, len, "%s", k->exe);
+	snprintf(out, len, "%s", exe);
 }
 
 const char *dev_state_name(enum dev_state s)

@@ -20,6 +20,11 @@
 // When the hypervisor interface has no back-end socket (the fake one,
 // unless LAMINA_FAKE_BACKENDS is set), devices are simulated by its
 // disk_attach/nic_attach ops instead of processes.
+//
+// A kind may make something on the host for each device before its
+// back-end starts (an interface's TAP: host_setup) and remove it once the
+// back-end is stopped for good (detach, destroy: host_teardown).  A back-end
+// that dies and is restarted, or that laminad forgets at stop, keeps it.
 #ifndef LAMINAD_DEVICES_H
 #define LAMINAD_DEVICES_H
 
@@ -70,8 +75,10 @@ struct dev_kind {
 	// The device's key (what users name it by, e.g. its target) for
 	// messages and look-ups.
 	const char *(*key)(const struct dom_config *cfg, size_t i);
-	// Its number on the bus from its key; -1 if the key is malformed.
-	long (*devid)(const char *key);
+	// Its number on the bus; -1 if the device cannot have one.  (Should a
+	// hot-plugged device's number be taken by a running back-end, the lowest
+	// free one is used instead: dev_new_proc.)
+	long (*devid)(const struct dom_config *cfg, size_t i);
 	// Append the back-end's arguments (after the executable's name).
 	int (*args)(const struct dom_config *cfg, size_t i, const struct dev_ctx *ctx,
 		    struct dev_argv *av);
@@ -86,10 +93,21 @@ struct dev_kind {
 	int (*sim_attach)(struct daemon *dm, struct hv_dom *hd, const struct dom_config *cfg,
 			  size_t i);
 	int (*sim_detach)(struct daemon *dm, struct hv_dom *hd, const char *key);
+	// Simulated devices use nothing of the host: problem() is not asked.
+	bool sim_unchecked;
+	// Optional: make what the back-end needs on the host (idempotent: a
+	// restarted back-end finds it made); 0, or -1 with why in err.
+	int (*host_setup)(const struct dom_config *cfg, size_t i, const struct dev_ctx *ctx,
+			  char *err, size_t len);
+	// Optional: remove what host_setup made for device devid of domain domid.
+	void (*host_teardown)(unsigned domid, unsigned devid);
 };
 
 extern const struct dev_kind *const dev_kinds[]; // NULL-terminated
 extern const struct dev_kind dev_kind_vbd;
+extern const struct dev_kind dev_kind_vif;
+// A disk target's number on the bus (xvda 0, xvdb 1, ..., xvdzz 701); -1 if malformed.
+long dev_vbd_devid(const char *target);
 
 enum dev_state {
 	DEV_STARTING = 1, // exec'd, not yet ready
@@ -102,7 +120,7 @@ enum dev_state {
 // One back-end process (owned by its domain's struct domain, laminad's thread).
 struct dev_proc {
 	const struct dev_kind *kind;
-	char key[16]; // the device's key (target)
+	char key[24]; // the device's key (target, MAC)
 	unsigned devid;
 	enum dev_state state;
 	pid_t pid; // 0 when none runs
@@ -128,6 +146,9 @@ int dev_argv_build(const struct dev_kind *k, const struct dom_config *cfg, size_
 // make install puts it); else ../BUILD_DIR from there (the build tree); else
 // the bare name, for PATH.
 void dev_find_exe(const struct dev_kind *k, char *out, size_t len);
+// The same lookup for any helper program (lamina-netswitch): exe, and its
+// directory in the build tree.
+void dev_find_prog(const char *exe, const char *build_dir, char *out, size_t len);
 const char *dev_state_name(enum dev_state s);
 
 // dev_proc.c: one back-end process.
@@ -177,7 +198,8 @@ uint64_t dev_now_ms(void);
 int dev_pidfile_write(const struct daemon *dm, const struct domain *d, const struct dev_proc *p);
 void dev_pidfile_remove(const struct daemon *dm, const struct domain *d, const struct dev_proc *p);
 // Is pid alive, started at `start` (clock ticks since boot, as in
-// /proc/PID/stat) and running exe?  Guards against a reused pid.
+// /proc/PID/stat) and running exe (or the script exe under an interpreter)?
+// Guards against a reused pid.
 bool dev_pid_matches(pid_t pid, unsigned long long start, const char *exe);
 // The start time of pid (0 if it is gone).
 unsigned long long dev_pid_start(pid_t pid);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // laminad: the daemon that owns this host's Lamina domains (options, setup, shutdown).
 #include "laminad.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,6 +147,8 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 	dm->env.check_files = true;
 	if (server_listen(dm, err, errlen))
 		return -1;
+	if (net_init(dm->statedir, dm->rd.dir, dm->logdir, err, errlen)) // after the lock
+		fprintf(stderr, "laminad: %s; networks will fail\n", err);
 	struct hvif_env env = { .run_dir = dm->rd.dir, .log_dir = dm->logdir,
 				.hvd_socket = o->hvd_socket, .spawn = true };
 	dm->hv = dm->ops->open(&env, err, errlen);
@@ -155,8 +158,11 @@ static int setup(struct daemon *dm, const struct opts *o, char *err, size_t errl
 	int n = dom_reattach(dm, err, errlen);
 	if (n > 0)
 		fprintf(stderr, "laminad: re-attached %d running domain%s\n", n, n == 1 ? "" : "s");
-	if (n >= 0)
+	if (n >= 0) {
+		net_recover(dm); // after the back-ends were adopted: it removes unowned TAPs
+		net_autostart_all(dm); // before the domains, which may use them
 		persist_autostart_all(dm);
+	}
 	return n < 0 ? -1 : 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // laminad request handlers: lifecycle, queries, and the dispatch table.
 #include "laminad.h"
+#include "net.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -270,6 +271,13 @@ static const struct {
 	{ LP_START, op_start },
 	{ LP_UNDEFINE, op_undefine },
 	{ LP_AUTOSTART, op_autostart },
+	{ LP_NETWORK_DEFINE, op_net_define },
+	{ LP_NETWORK_UNDEFINE, op_net_undefine },
+	{ LP_NETWORK_START, op_net_start },
+	{ LP_NETWORK_DESTROY, op_net_destroy },
+	{ LP_NETWORK_LIST, op_net_list },
+	{ LP_NETWORK_DUMPXML, op_net_dumpxml },
+	{ LP_NETWORK_AUTOSTART, op_net_autostart },
 };
 
 void ops_dispatch(struct daemon *dm, struct conn *c, const struct lp_hdr *h,

@@ -80,7 +80,7 @@ void op_vcpupin(struct daemon *dm, struct conn *c, const void *p)
 
 static const char *block_problem(const struct lp_block *rq, const struct dom_config *cfg)
 {
-	if (dev_kind_vbd.devid(rq->target) < 0)
+	if (dev_vbd_devid(rq->target) < 0)
 		return "the target must be xvd and one or two letters, such as xvdb";
 	if (dev_index(&dev_kind_vbd, cfg, rq->target) >= 0)
 		return "that target is already in use";
@@ -163,13 +163,15 @@ static int find_nic(const struct dom_config *cfg, const uint8_t mac[6])
 	return -1;
 }
 
+// The interface joins the configuration first (its back-end is built from
+// it) and leaves it again if the back-end does not start.
 void op_net_attach(struct daemon *dm, struct conn *c, const void *p)
 {
 	const struct lp_net *rq = p;
 	struct domain *d = op_domain(dm, c, rq->name);
 	struct dom_nic nic = { .has_mac = true, .in_kibps = rq->in_kibps,
 			       .out_kibps = rq->out_kibps };
-	char mac[18];
+	char mac[18], err[512];
 
 	if (!d)
 		return;
@@ -178,15 +180,23 @@ void op_net_attach(struct daemon *dm, struct conn *c, const void *p)
 		dom_assign_mac(dm, nic.mac);
 	mac_format(nic.mac, mac);
 	snprintf(nic.network, sizeof(nic.network), "%s", rq->network);
-	if (d->cfg.nnics == DOM_MAX_NICS || find_nic(&d->cfg, nic.mac) >= 0 || (nic.mac[0] & 1))
+	if (d->cfg.nnics == DOM_MAX_NICS || find_nic(&d->cfg, nic.mac) >= 0 || (nic.mac[0] & 1)) {
 		conn_error(c, EINVAL, "cannot attach an interface with MAC %s to '%s': %s", mac,
 			   d->cfg.name, (nic.mac[0] & 1) ? "it is a multicast address"
 			   : d->cfg.nnics == DOM_MAX_NICS ? "it has the most interfaces it can have"
 							  : "the MAC address is in use");
-	else if (op_result(dm, c, d, HVCALL(dm, nic_attach, d->hd, &nic), "interface attach")) {
-		d->cfg.nics[d->cfg.nnics++] = nic;
-		conn_send(c, LP_REPLY_TEXT, mac, strlen(mac) + 1, NULL, 0); // network-detach needs it
+		return;
 	}
+	d->cfg.nics[d->cfg.nnics++] = nic;
+	if (dev_attach(dm, d, &dev_kind_vif, d->cfg.nnics - 1, err, sizeof(err))) {
+		d->cfg.nnics--;
+		conn_error(c, EINVAL, "cannot attach an interface with MAC %s to '%s': %s", mac,
+			   d->cfg.name, err);
+		return;
+	}
+	domlog(d, "interface %s attached to network '%s'", mac,
+	       nic.network[0] ? nic.network : "default");
+	conn_send(c, LP_REPLY_TEXT, mac, strlen(mac) + 1, NULL, 0); // network-detach needs it
 }
 
 void op_net_detach(struct daemon *dm, struct conn *c, const void *p)
@@ -194,14 +204,18 @@ void op_net_detach(struct daemon *dm, struct conn *c, const void *p)
 	const struct lp_net *rq = p;
 	struct domain *d = op_domain(dm, c, rq->name);
 	int i = d ? find_nic(&d->cfg, rq->mac) : -1;
-	char mac[18];
+	char mac[18], err[512];
 
 	mac_format(rq->mac, mac);
 	if (d && i < 0)
 		conn_error(c, ENOENT, "'%s' has no interface with MAC %s", d->cfg.name, mac);
-	if (i < 0 || !op_result(dm, c, d, HVCALL(dm, nic_detach, d->hd, rq->mac),
-				"interface detach"))
+	if (i < 0)
 		return;
+	if (dev_detach(dm, d, &dev_kind_vif, mac, err, sizeof(err))) {
+		conn_error(c, EIO, "cannot detach interface %s from '%s': %s", mac, d->cfg.name, err);
+		return;
+	}
 	d->cfg.nics[i] = d->cfg.nics[--d->cfg.nnics];
+	domlog(d, "interface %s detached", mac);
 	conn_ok(c, d->id);
 }

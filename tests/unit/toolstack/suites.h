@@ -12,5 +12,6 @@ Suite *e2e_suite(void);
 Suite *devices_suite(void);
 Suite *backends_suite(void);
 Suite *snapshot_suite(void);
+Suite *netconfig_suite(void);
 
 #endif

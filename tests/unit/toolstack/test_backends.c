@@ -3,7 +3,10 @@
 //
 // LAMINA_FAKE_BACKENDS makes the fake hypervisor interface ask for back-end
 // processes; LAMINA_LIBEXEC_DIR points laminad at data/libexec, whose
-// lamina-blkback checks its arguments, answers on the ready pipe and waits.
+// lamina-blkback and lamina-netback check their arguments, answer on the
+// ready pipe and wait, and whose lamina-netswitch listens on its socket.
+// The interfaces of good-full.xml are on internal networks (lan0 and
+// default) that each test starts and destroys.
 #include "suites.h"
 
 #include "e2e.h"
@@ -20,16 +23,41 @@
 static pid_t daemon_pid;
 static struct run r;
 
+static const char *const nets[] = { "lan0", "default" };
+
+// An internal network NAME, defined and started.
+static void internal_network(const char *name)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.xml", e2e_dir(), name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "<network><name>%s</name><forward mode='internal'/></network>\n", name);
+	fclose(f);
+	e2e_lamina(&r, NULL, "net-define", path, NULL);
+	ck_assert_msg(r.status == 0, "net-define %s: %s", name, r.err);
+	e2e_lamina(&r, NULL, "net-start", name, NULL);
+	ck_assert_msg(r.status == 0, "net-start %s: %s", name, r.err);
+}
+
 static void setup(void)
 {
 	e2e_env();
 	setenv("LAMINA_FAKE_BACKENDS", "1", 1);
 	setenv("LAMINA_LIBEXEC_DIR", D "libexec", 1);
 	daemon_pid = e2e_daemon();
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		internal_network(nets[i]);
 }
 
+// The switches outlive laminad: destroy the networks (after the domain on them).
 static void teardown(void)
 {
+	e2e_lamina(&r, NULL, "destroy", "web-1.example", NULL);
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		e2e_lamina(&r, NULL, "net-destroy", nets[i], NULL);
 	e2e_cleanup(daemon_pid);
 	unsetenv("LAMINA_FAKE_BACKENDS");
 	unsetenv("LAMINA_LIBEXEC_DIR");
@@ -102,6 +130,59 @@ START_TEST(disks_get_backends)
 }
 END_TEST
 
+// The pid of the back-end of the interface with `mac` in `lamina info --json`, 0 if none.
+static long nic_pid(const char *dom, const char *mac)
+{
+	char key[64];
+	const char *p;
+
+	OK("info", "--json", dom);
+	snprintf(key, sizeof(key), "\"mac\": \"%s\"", mac);
+	if (!(p = strstr(r.out, key)) || !(p = strstr(p, "\"pid\": ")))
+		return 0;
+	return strtol(p + 7, NULL, 10);
+}
+
+START_TEST(interfaces_get_backends)
+{
+	long a, b;
+	char log[512], text[16384] = { 0 };
+	FILE *f;
+
+	OK("create", D "good-full.xml");
+	a = nic_pid("web-1.example", "52:54:00:ab:cd:01");
+	ck_assert_msg(a > 0 && running(a), "no back-end for the interface on lan0: %s", r.out);
+	ck_assert_ptr_nonnull(strstr(r.out, "\"network\": \"lan0\""));
+	ck_assert_ptr_nonnull(strstr(r.out, "\"network\": \"default\""));
+	OK("info", "web-1.example");
+	ck_assert_msg(strstr(r.out, "Interfaces:    52:54:00:ab:cd:01 network lan0, back-end "
+				    "running, pid "), "%s", r.out);
+	e2e_lamina(&r, NULL, "net-destroy", "lan0", NULL); // in use
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_str_eq(r.err, "lamina: network 'lan0' is in use by 1 interface of running "
+				"domain 'web-1.example'; detach them or destroy the domains first\n");
+	OK("net-list");
+	ck_assert_msg(strstr(r.out, "\nlan0 ") && strstr(r.out, " internal  active "), "%s", r.out);
+	OK("network-attach", "--network=lan0", "--mac=52:54:00:00:00:99", "web-1.example");
+	b = nic_pid("web-1.example", "52:54:00:00:00:99");
+	ck_assert(b > 0 && running(b));
+	OK("network-detach", "web-1.example", "52:54:00:00:00:99");
+	wait_gone(b);
+	e2e_lamina(&r, NULL, "network-attach", "--network=nowhere", "web-1.example", NULL);
+	ck_assert_int_eq(r.status, 1);
+	ck_assert_msg(strstr(r.err, "network 'nowhere' is not defined"), "%s", r.err);
+	snprintf(log, sizeof(log), "%s/log/web-1.example.log", e2e_dir());
+	f = fopen(log, "r");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(text, "stub lamina-netback: domain 1 vif/0 52:54:00:ab:cd:01 switch "),
+		      "%s", text);
+	OK("destroy", "web-1.example");
+	wait_gone(a);
+}
+END_TEST
+
 START_TEST(backend_refusal_fails_the_attach)
 {
 	char img[512], log[512];
@@ -134,6 +215,7 @@ Suite *backends_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, disks_get_backends);
+	tcase_add_test(tc, interfaces_get_backends);
 	tcase_add_test(tc, backend_refusal_fails_the_attach);
 	suite_add_tcase(s, tc);
 	return s;

@@ -3,6 +3,7 @@
 #include "suites.h"
 
 #include "laminad/laminad.h"
+#include "laminad/net.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ static struct dom_config with_disks(const char *name, const char *a, bool ro_a, 
 START_TEST(kinds_register_themselves)
 {
 	ck_assert_ptr_eq(dev_kind_find("vbd"), &dev_kind_vbd);
-	ck_assert_ptr_null(dev_kind_find("vif")); // no network back-end yet
+	ck_assert_ptr_eq(dev_kind_find("vif"), &dev_kind_vif);
 	ck_assert_ptr_null(dev_kind_find(""));
 	for (size_t i = 0; dev_kinds[i]; i++) { // every kind is complete
 		const struct dev_kind *k = dev_kinds[i];
@@ -47,8 +48,8 @@ START_TEST(vbd_numbers_from_targets)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		ck_assert_msg(dev_kind_vbd.devid(cases[i].t) == cases[i].id, "%s: %ld, want %ld",
-			      cases[i].t, dev_kind_vbd.devid(cases[i].t), cases[i].id);
+		ck_assert_msg(dev_vbd_devid(cases[i].t) == cases[i].id, "%s: %ld, want %ld",
+			      cases[i].t, dev_vbd_devid(cases[i].t), cases[i].id);
 }
 END_TEST
 
@@ -86,6 +87,103 @@ START_TEST(blkback_arguments)
 	strcpy(c.disks[1].format, "qcow2"); // served through qemu-nbd
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vbd, &c, 1, &ctx, &av), 0);
 	assert_argv(&av, ro_qcow2);
+}
+END_TEST
+
+static void rm_tree(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+// A domain with interfaces on networks a, b (and the default network, c).
+static struct dom_config with_nics(void)
+{
+	struct dom_config c = { .memory_kib = 65536, .nnics = 3 };
+	static const uint8_t macs[3][6] = { { 2, 0x4c, 0x4d, 0, 0, 1 }, { 2, 0x4c, 0x4d, 0, 0, 2 },
+					    { 2, 0x4c, 0x4d, 0, 0, 3 } };
+
+	strcpy(c.name, "n");
+	for (int i = 0; i < 3; i++) {
+		memcpy(c.nics[i].mac, macs[i], 6);
+		c.nics[i].has_mac = true;
+	}
+	strcpy(c.nics[0].network, "inside");
+	strcpy(c.nics[1].network, "outside");
+	return c;
+}
+
+// Networks under a temporary state and run directory: "inside" internal
+// with VLAN 7 and active, "outside" nat and active, "idle" defined only.
+static void fake_networks(char *dir)
+{
+	char state[256], run[256], err[256];
+	struct net_config idle = { .mode = NET_INTERNAL };
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(state, sizeof(state), "%s/state", dir);
+	snprintf(run, sizeof(run), "%s/run", dir);
+	ck_assert_int_eq(net_init(state, run, dir, err, sizeof(err)), 0);
+	ck_assert_int_eq(net_state_add("inside", "mode internal"), 0);
+	ck_assert_int_eq(net_state_add("inside", "vlan 7"), 0);
+	ck_assert_int_eq(net_state_add("inside", "up"), 0);
+	ck_assert_int_eq(net_state_add("outside", "mode nat"), 0);
+	ck_assert_int_eq(net_state_add("outside", "bridge lm-outside made"), 0);
+	ck_assert_int_eq(net_state_add("outside", "up"), 0);
+	strcpy(idle.name, "idle");
+	ck_assert_int_eq(net_def_save(&idle, err, sizeof(err)), 0);
+}
+
+START_TEST(netback_arguments)
+{
+	struct dom_config c = with_nics();
+	struct dev_ctx ctx = { .domid = 12, .devid = 0, .socket = "/run/x/lamina-hvd.sock",
+			       .ready_fd = 3 };
+	char dir[] = "/tmp/lamina-vif-XXXXXX", sock[300];
+	struct dev_argv av;
+
+	fake_networks(dir);
+	snprintf(sock, sizeof(sock), "%s/run/networks/inside.sock", dir);
+	const char *const inside[] = { "lamina-netback", "--mac", "02:4c:4d:00:00:01", "--ready-fd",
+				       "3", "--socket", "/run/x/lamina-hvd.sock", "--switch", sock,
+				       "--vlan", "7", "12", "0", NULL };
+	static const char *const outside[] = { "lamina-netback", "--mac", "02:4c:4d:00:00:02",
+					       "--ready-fd", "3", "--tap", "lm12.1", "12", "1", NULL };
+	ck_assert_str_eq(dev_kind_vif.key(&c, 1), "02:4c:4d:00:00:02");
+	ck_assert_int_eq(dev_kind_vif.devid(&c, 2), 2);
+	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 0, &ctx, &av), 0);
+	assert_argv(&av, inside);
+	ctx = (struct dev_ctx){ .domid = 12, .devid = 1, .ready_fd = 3 };
+	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 1, &ctx, &av), 0);
+	assert_argv(&av, outside);
+	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 2, &ctx, &av), -1); // "default": none
+	rm_tree(dir);
+}
+END_TEST
+
+START_TEST(vif_refusals)
+{
+	struct dom_config c = with_nics();
+	char dir[] = "/tmp/lamina-vif-XXXXXX", buf[512];
+
+	fake_networks(dir);
+	ck_assert_ptr_null(dev_kind_vif.problem(&c, 0, NULL, 0, buf, sizeof(buf)));
+	ck_assert_ptr_null(dev_kind_vif.problem(&c, 1, NULL, 0, buf, sizeof(buf)));
+	ck_assert_str_eq(dev_kind_vif.problem(&c, 2, NULL, 0, buf, sizeof(buf)),
+			 "network 'default' is not defined ('lamina net-define FILE' defines it, "
+			 "'lamina net-start default' starts it)");
+	strcpy(c.nics[2].network, "idle");
+	ck_assert_str_eq(dev_kind_vif.problem(&c, 2, NULL, 0, buf, sizeof(buf)),
+			 "network 'idle' is not started ('lamina net-start idle' starts it)");
+	c.nics[0].mac[0] = 1;
+	ck_assert_str_eq(dev_kind_vif.problem(&c, 0, NULL, 0, buf, sizeof(buf)),
+			 "the interface needs a unicast MAC address");
+	ck_assert_int_eq(net_state_drop("inside", "up"), 0); // a start cut short is not active
+	ck_assert(!net_active("inside"));
+	ck_assert(net_active("outside"));
+	rm_tree(dir);
 }
 END_TEST
 
@@ -242,6 +340,8 @@ Suite *devices_suite(void)
 	tcase_add_test(tc, kinds_register_themselves);
 	tcase_add_test(tc, vbd_numbers_from_targets);
 	tcase_add_test(tc, blkback_arguments);
+	tcase_add_test(tc, netback_arguments);
+	tcase_add_test(tc, vif_refusals);
 	tcase_add_test(tc, argv_limits);
 	tcase_add_test(tc, executable_lookup);
 	tcase_add_test(tc, vbd_refusals);

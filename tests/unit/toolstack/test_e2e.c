@@ -237,7 +237,7 @@ START_TEST(console_trace_top)
 			      " +exits/s: hypercall [0-9]+ doorbell [0-9]+ io 0 msr 0 intr [0-9]+ hlt 0 "
 			      "shutdown 0 mmio 0 other 0\n$");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 4)\nlaminad 0.1.0 (protocol 4, back-end "
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 5)\nlaminad 0.1.0 (protocol 5, back-end "
 				"fake)\n");
 }
 END_TEST
@@ -282,7 +282,8 @@ START_TEST(help_and_man_pages)
 		"block-detach", "network-attach", "network-detach", "top", "trace",
 		"dumpxml", "version", "validate", "define", "start", "undefine", "autostart",
 		"import-libvirt", "snapshot-create", "snapshot-list", "snapshot-revert",
-		"snapshot-delete",
+		"snapshot-delete", "net-define", "net-undefine", "net-start", "net-destroy",
+		"net-list", "net-dumpxml", "net-autostart",
 	};
 	char want[64], page[256];
 
@@ -312,7 +313,7 @@ START_TEST(daemon_not_running)
 	FAILS(1, want, "list");
 	FAILS(1, want, "destroy", "mini");
 	OK("version");
-	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 4)\nlaminad: not running\n");
+	ck_assert_str_eq(r.out, "lamina 0.1.0 (protocol 5)\nlaminad: not running\n");
 	e2e_cleanup(0);
 }
 END_TEST

@@ -14,6 +14,7 @@ int main(void)
 	srunner_add_suite(sr, e2e_suite());
 	srunner_add_suite(sr, devices_suite());
 	srunner_add_suite(sr, snapshot_suite());
+	srunner_add_suite(sr, netconfig_suite());
 	srunner_add_suite(sr, backends_suite());
 	srunner_run_all(sr, CK_ENV);
 	failed = srunner_ntests_failed(sr);

@@ -132,7 +132,7 @@ START_TEST(version_mismatch)
 {
 	write_raw(LP_MAGIC, 1, LP_LIST, 0, NULL, 0);   // a peer from before exit kinds
 	expect_fail(EPROTO, "protocol version mismatch: peer speaks version 1, "
-			    "this program speaks version 4");
+			    "this program speaks version 5");
 }
 END_TEST
 
