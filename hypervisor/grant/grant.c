@@ -43,6 +43,7 @@
 struct mapset {
 	pthread_mutex_t lock;          /* guards mt */
 	struct gt_maptrack *mt;        /* allocated by the first mapping (lock) */
+	unsigned cap;                  /* its slots; 0: LAMINA_GNTTAB_MAX_MAPS (set before use) */
 };
 
 struct grant_table {
@@ -78,6 +79,7 @@ static struct grant_hv *registry(struct hv *hv, bool create)
 		return NULL;
 	h->hv = hv;
 	pthread_mutex_init(&h->host.lock, NULL);
+	h->host.cap = GT_HOST_MAPS;
 	h->next = instances;
 	instances = h;
 	return h;
@@ -271,7 +273,7 @@ static int set_alloc(struct mapset *s)
 {
 	pthread_mutex_lock(&s->lock);
 	if (!s->mt)
-		s->mt = calloc(1, sizeof(*s->mt));
+		s->mt = gt_maptrack_new(s->cap ? s->cap : LAMINA_GNTTAB_MAX_MAPS);
 	int h = s->mt ? gt_map_alloc(s->mt) : -LAMINA_ENOMEM;
 	pthread_mutex_unlock(&s->lock);
 	return h;
@@ -535,7 +537,7 @@ static void drop_own_maps(struct grant_table *g)
 {
 	struct gt_maptrack *mt = g->maps.mt;
 
-	for (unsigned h = 0; mt && h < LAMINA_GNTTAB_MAX_MAPS; h++) {
+	for (unsigned h = 0; mt && h < mt->cap; h++) {
 		if (mt->slot[h].state != GT_MAP_LIVE)
 			continue;
 		map_drop(&mt->slot[h]);

@@ -190,13 +190,22 @@ bool gt_gfns_granted(const struct gt_table *t, uint64_t gfn, uint64_t n)
 
 /* ---- Maptrack ---- */
 
+struct gt_maptrack *gt_maptrack_new(unsigned cap)
+{
+	struct gt_maptrack *m = calloc(1, sizeof(*m) + (size_t)cap * sizeof(m->slot[0]));
+
+	if (m)
+		m->cap = cap;
+	return m;
+}
+
 int gt_map_alloc(struct gt_maptrack *m)
 {
-	if (m->used >= LAMINA_GNTTAB_MAX_MAPS)
+	if (m->used >= m->cap)
 		return -LAMINA_ENOSPC;
-	for (unsigned i = 0; i < LAMINA_GNTTAB_MAX_MAPS; i++) {
+	for (unsigned i = 0; i < m->cap; i++) {
 		/* Round robin, so a handle just freed is not handed out again at once. */
-		unsigned h = (m->next + i) % LAMINA_GNTTAB_MAX_MAPS;
+		unsigned h = (m->next + i) % m->cap;
 		if (m->slot[h].state != GT_MAP_FREE)
 			continue;
 		m->slot[h].state = GT_MAP_BUSY;
@@ -209,7 +218,7 @@ int gt_map_alloc(struct gt_maptrack *m)
 
 struct gt_map *gt_map_claim(struct gt_maptrack *m, uint32_t handle, uint64_t gpa)
 {
-	if (handle >= LAMINA_GNTTAB_MAX_MAPS)
+	if (handle >= m->cap)
 		return NULL;
 	struct gt_map *s = &m->slot[handle];
 	if (s->state != GT_MAP_LIVE || s->gpa != gpa)

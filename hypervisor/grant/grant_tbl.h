@@ -80,12 +80,19 @@ struct gt_map {
 	void *table;        /* the granter's table; the mapping holds a reference */
 };
 
+/* The host's own mappings (back-end pins, grant_map_host): one set for
+ * every domain's back-ends, so it is larger than a guest's. */
+#define GT_HOST_MAPS 16384u
+
 struct gt_maptrack {
 	unsigned used;      /* slots not FREE */
 	unsigned next;      /* where the search for a free slot starts */
-	struct gt_map slot[LAMINA_GNTTAB_MAX_MAPS];   /* index = handle */
+	unsigned cap;       /* slots (LAMINA_GNTTAB_MAX_MAPS for a guest, GT_HOST_MAPS for the host) */
+	struct gt_map slot[];   /* [cap], index = handle */
 };
 
+/* A maptrack of cap FREE slots (free() it); NULL without memory. */
+struct gt_maptrack *gt_maptrack_new(unsigned cap);
 /* Reserve a slot (state BUSY): its handle, or -LAMINA_ENOSPC if all are used. */
 int gt_map_alloc(struct gt_maptrack *m);
 /* The LIVE slot handle mapped at gpa, now BUSY; NULL if there is none. */

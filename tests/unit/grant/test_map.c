@@ -304,6 +304,23 @@ START_TEST(host_map_checks_domain_and_access)
 }
 END_TEST
 
+/* Back-end pins of every domain share the host's maptrack, which is larger
+ * than a guest's: two network back-ends (516 pages each) fit at once. */
+START_TEST(host_pins_go_past_a_guests_map_limit)
+{
+	static uint32_t h[LAMINA_GNTTAB_MAX_MAPS + 100];
+	uint64_t gfn;
+
+	publish(d1, 4, 0, 341, LAMINA_GTF_PERMIT_ACCESS);
+	for (unsigned i = 0; i < LAMINA_GNTTAB_MAX_MAPS + 100; i++)
+		ck_assert_int_eq(grant_pin_host(d1, 4, 0, true, &h[i], &gfn), 0);
+	ck_assert_uint_eq(gfn, 341);
+	for (unsigned i = 0; i < LAMINA_GNTTAB_MAX_MAPS + 100; i++)
+		ck_assert_int_eq(grant_unmap_host(hv, h[i]), 0);
+	ck_assert(revoke(entry_of(d1, 4)));
+}
+END_TEST
+
 START_TEST(host_map_writable_and_as_a_guest)
 {
 	uint32_t h;
@@ -501,6 +518,7 @@ TCase *tc_map(void)
 	tcase_add_test(tc, balloon_interlock);
 	tcase_add_test(tc, balloon_refuses_granted_pages);
 	tcase_add_test(tc, host_map_checks_domain_and_access);
+	tcase_add_test(tc, host_pins_go_past_a_guests_map_limit);
 	tcase_add_test(tc, host_map_writable_and_as_a_guest);
 	tcase_add_test(tc, granter_teardown_keeps_mapped_pages_valid);
 	tcase_add_test(tc, granter_teardown_frees_all_but_mapped_pages);

@@ -376,7 +376,7 @@ END_TEST
 
 START_TEST(maptrack_limit)
 {
-	struct gt_maptrack *m = calloc(1, sizeof(*m));
+	struct gt_maptrack *m = gt_maptrack_new(LAMINA_GNTTAB_MAX_MAPS);
 
 	for (unsigned i = 0; i < LAMINA_GNTTAB_MAX_MAPS; i++)
 		ck_assert_int_eq(gt_map_alloc(m), (int)i);
@@ -389,9 +389,21 @@ START_TEST(maptrack_limit)
 }
 END_TEST
 
+START_TEST(maptrack_capacity_is_its_own)
+{
+	struct gt_maptrack *m = gt_maptrack_new(3);
+
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(gt_map_alloc(m), i);
+	ck_assert_int_eq(gt_map_alloc(m), -LAMINA_ENOSPC);
+	ck_assert_ptr_null(gt_map_claim(m, 3, HOLE(1)));
+	free(m);
+}
+END_TEST
+
 START_TEST(maptrack_does_not_reuse_a_handle_at_once)
 {
-	struct gt_maptrack *m = calloc(1, sizeof(*m));
+	struct gt_maptrack *m = gt_maptrack_new(LAMINA_GNTTAB_MAX_MAPS);
 
 	int h = gt_map_alloc(m);
 	gt_map_free(m, (uint32_t)h);
@@ -402,7 +414,7 @@ END_TEST
 
 START_TEST(maptrack_claim_checks_state_and_gpa)
 {
-	struct gt_maptrack *m = calloc(1, sizeof(*m));
+	struct gt_maptrack *m = gt_maptrack_new(LAMINA_GNTTAB_MAX_MAPS);
 	int h = gt_map_alloc(m);
 
 	ck_assert_ptr_null(gt_map_claim(m, (uint32_t)h, HOLE(1)));   /* still BUSY */
@@ -516,6 +528,7 @@ TCase *tc_tbl(void)
 	tcase_add_test(tc, revoke_races_with_pins);
 	tcase_add_test(tc, pin_terminates_against_a_scribbling_granter);
 	tcase_add_test(tc, maptrack_limit);
+	tcase_add_test(tc, maptrack_capacity_is_its_own);
 	tcase_add_test(tc, maptrack_does_not_reuse_a_handle_at_once);
 	tcase_add_test(tc, maptrack_claim_checks_state_and_gpa);
 	tcase_add_test(tc, check_map_arguments);
