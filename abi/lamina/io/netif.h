@@ -47,8 +47,13 @@
  * longer than a page, several of them, and answers each with the request's
  * `id`, the `offset` of the data in the page and `status` = the number of
  * bytes there (> 0). All but the last response of a frame carry
- * `LAMINA_NETRXF_MORE_DATA`. A frame waits in the back (within its memory
- * cap; then it is dropped) while too few buffers are posted.
+ * `LAMINA_NETRXF_MORE_DATA`. A received frame is at most
+ * `LAMINA_NETIF_MAX_RX_FRAME` bytes, offload header included (a 64 KiB
+ * super-frame from the host does not fit a transmit request's 16-bit
+ * size, but arrives whole here). A frame waits in the back (within its
+ * memory cap; then it is dropped) while too few buffers are posted, and
+ * frames behind it wait too, so a front keeps at least
+ * `LAMINA_NETIF_MAX_FRAGS` buffers posted while connected.
  *
  * **Offload header.** If the back writes `feature-offload` = 1 and the
  * front writes `request-offload` = 1, every frame on both rings begins
@@ -112,6 +117,7 @@
 #define LAMINA_NETIF_MAX_BUFFERS 256u
 #define LAMINA_NETIF_MTU_DEFAULT 1500u
 #define LAMINA_NETIF_MAX_FRAME 65535u /* the first request's 16-bit size: header included */
+#define LAMINA_NETIF_MAX_RX_FRAME 65565u /* header + 65535-byte IP packet + Ethernet header with a VLAN tag */
 
 /** tx request flags */
 #define LAMINA_NETTXF_CSUM_BLANK     (1u << 0) /* checksum not yet computed (no offload header) */
