@@ -10,6 +10,7 @@
 #include "libbackend.h"
 #include "net_frame.h"
 #include "net_queue.h"
+#include "net_rate.h"
 
 #include <lamina/io/bus.h>
 
@@ -72,12 +73,15 @@ struct nb_dev {
 	struct lamina_netif_tx_request frag[LAMINA_NETIF_MAX_FRAGS];
 	unsigned nfrag;
 	bool skipping; // answering the rest of an over-long frame ERROR
+	bool tx_held; // frag[0..nfrag) is a whole frame waiting for ltx's tokens
 	bool push_tx, push_rx;
 	// receive
 	struct nb_rxbuf stash[NB_RING_SLOTS];
 	unsigned stash_head, nstash;
 	struct nb_rxq q;
 	struct nb_stats st;
+	// rate limits (--tx-rate, --tx-pps: the guest's outbound; --rx-rate, --rx-pps: its inbound)
+	struct nb_limit ltx, lrx;
 	uint8_t buf[NB_BUF_MAX]; // the frame being sent or received
 };
 
@@ -92,6 +96,8 @@ int nb_tx(struct nb_dev *d); // take transmit frames; 1 if the budget ran out
 void nb_rx_frame(struct nb_dev *d, uint8_t *f, size_t len); // a host frame for the guest
 int nb_rx(struct nb_dev *d); // take posted buffers, fill them from the queue; 1 if more can be done now
 void nb_flush(struct nb_dev *d); // push responses, kick at most once per port
+int nb_io_timeout(const struct nb_dev *d, int ms); // ms, shortened to when a frame held by a limit may go
+void nb_io_drop_held(struct nb_dev *d); // disconnect: forget a transmit frame held by the limit, end the waits
 
 // net_host.c: the host side.
 int nb_host_open(struct nb_dev *d); // before the sandbox: open the TAP / first switch connection; 0 or -1 (reported)

@@ -279,6 +279,7 @@ void nb_disconnect(struct nb_dev *d)
 	memset(d->txp, 0, NB_GREFS * sizeof(*d->txp));
 	memset(d->rxp, 0, NB_GREFS * sizeof(*d->rxp));
 	nb_rxq_clear(&d->q);
+	nb_io_drop_held(d);
 	d->nstash = d->nfrag = 0;
 	d->connected = false;
 }

@@ -19,7 +19,7 @@
 #define NB_ETH 14u // an Ethernet header
 #define NB_ETH_MAX_EXTRA 18u // an Ethernet header with one VLAN tag
 // A host frame (TAP, switch): the header, then the Ethernet frame.
-#define NB_HOST_MAX (NB_HDR + 65535u + NB_ETH_MAX_EXTRA)
+#define NB_HOST_MAX LAMINA_NETIF_MAX_RX_FRAME // header + 65535-byte IP packet + VLAN Ethernet header
 #define NB_BUF_MAX (NB_HOST_MAX > NB_HDR + LAMINA_NETIF_MAX_FRAME ? NB_HOST_MAX : NB_HDR + LAMINA_NETIF_MAX_FRAME)
 
 // What one interface is configured with (fixed while connected).

@@ -37,6 +37,36 @@ static void tx_refuse(struct nb_dev *d, int st, const char *why)
 			st == LAMINA_NETIF_RSP_DROPPED ? "dropped" : "refused", why);
 }
 
+// The collected frame's Ethernet bytes as its first request claims them
+// (a guest's word: checked only when the frame is gathered).
+static uint64_t tx_claimed(const struct nb_dev *d)
+{
+	unsigned size = d->frag[0].size, hdr = d->cfg.offload ? NB_HDR : 0;
+
+	return size > hdr ? size - hdr : 0;
+}
+
+// May the collected frame go now? If not, it is held: nothing more is
+// taken off the ring (the front's frames wait there) until it goes.
+static bool tx_admit(struct nb_dev *d)
+{
+	d->tx_held = nb_limit_on(&d->ltx) && !nb_limit_ready(&d->ltx, tx_claimed(d), nb_now_ns());
+	return !d->tx_held;
+}
+
+// Charge the limit for a frame sent: buf[0..len) is its host frame.
+static void tx_charge(struct nb_dev *d, size_t len)
+{
+	struct lamina_netif_hdr h;
+	uint64_t bytes, frames;
+
+	if (!nb_limit_on(&d->ltx))
+		return;
+	memcpy(&h, d->buf, NB_HDR);
+	nb_wire_cost(&h, len - NB_HDR, &bytes, &frames);
+	nb_limit_charge(&d->ltx, bytes, frames);
+}
+
 // The collected frame d->frag[0..nfrag): check, copy, send, answer each request.
 static void tx_send(struct nb_dev *d)
 {
@@ -50,6 +80,7 @@ static void tx_send(struct nb_dev *d)
 	} else if (st == LAMINA_NETIF_RSP_OKAY) {
 		d->st.tx_frames++;
 		d->st.tx_bytes += len - NB_HDR;
+		tx_charge(d, len);
 	} else {
 		tx_refuse(d, st, why);
 	}
@@ -80,7 +111,8 @@ static int tx_one(struct nb_dev *d, const struct lamina_netif_tx_request *rq)
 	d->frag[d->nfrag++] = *rq;
 	if (more)
 		return 0; // the rest of the frame may come on a later turn
-	tx_send(d);
+	if (tx_admit(d))
+		tx_send(d);
 	return 1;
 }
 
@@ -90,8 +122,16 @@ int nb_tx(struct nb_dev *d)
 	unsigned frames = 0;
 	int rc = 0;
 
-	while (frames < NB_TX_BUDGET && (rc = lamina_netif_tx_take_request(&d->tx, &rq)) == 1)
+	if (d->tx_held) {
+		if (!tx_admit(d))
+			return 0; // still over the limit: nb_io_timeout wakes the loop
+		tx_send(d);
+		frames++;
+	}
+	while (!d->tx_held && frames < NB_TX_BUDGET && (rc = lamina_netif_tx_take_request(&d->tx, &rq)) == 1)
 		frames += (unsigned)tx_one(d, &rq);
+	if (d->tx_held)
+		return 0; // the ring is not armed: nothing is taken until the frame goes
 	if (frames < NB_TX_BUDGET && rc == 0)
 		rc = lamina_netif_tx_final_check_requests(&d->tx);
 	if (rc < 0)
@@ -130,13 +170,35 @@ static void rx_take(struct nb_dev *d)
 		corrupt(d, "receive");
 }
 
-// Copy f[0..len) into stashed buffers, one response each; false if too few.
+// What f[0..len) (as the guest gets it) costs on the wire.
+static void rx_cost(const struct nb_dev *d, const uint8_t *f, size_t len, uint64_t *bytes, uint64_t *frames)
+{
+	struct lamina_netif_hdr h;
+
+	if (!d->cfg.offload)
+		return nb_wire_cost(NULL, len, bytes, frames);
+	memcpy(&h, f, NB_HDR); // nb_rx_prepare left at least the header and an Ethernet header
+	nb_wire_cost(&h, len - NB_HDR, bytes, frames);
+}
+
+// Copy f[0..len) into stashed buffers, one response each; false if the
+// limit holds it back (first: a frame over the limit waits for tokens, not
+// buffers) or too few buffers are posted. The limit is charged if it goes.
 static bool rx_put(struct nb_dev *d, const uint8_t *f, size_t len, uint16_t flags)
 {
 	unsigned need = nb_rx_pages(len);
+	uint64_t bytes = 0, frames = 0;
 
-	if (need > d->nstash || d->corrupt)
+	if (d->corrupt)
 		return false;
+	if (nb_limit_on(&d->lrx)) {
+		rx_cost(d, f, len, &bytes, &frames);
+		if (!nb_limit_ready(&d->lrx, bytes, nb_now_ns()))
+			return false;
+	}
+	if (need > d->nstash)
+		return false;
+	nb_limit_charge(&d->lrx, bytes, frames);
 	for (unsigned i = 0; i < need; i++) {
 		struct nb_rxbuf *b = &d->stash[d->stash_head];
 		size_t n = len - (size_t)i * NB_PAGE > NB_PAGE ? NB_PAGE : len - (size_t)i * NB_PAGE;
@@ -183,13 +245,37 @@ int nb_rx(struct nb_dev *d)
 	rx_take(d);
 	while ((f = nb_rxq_head(&d->q)) && rx_put(d, f->data, f->len, f->rxflags))
 		nb_rxq_pop(&d->q);
-	if (!nb_rxq_head(&d->q) || d->corrupt)
-		return 0;
+	if (!nb_rxq_head(&d->q) || d->corrupt || d->lrx.waiting)
+		return 0; // (frames over the limit: nb_io_timeout wakes the loop)
 	// frames wait for buffers: ask to hear of the next one posted
 	rc = lamina_netif_rx_final_check_requests(&d->rx);
 	if (rc < 0)
 		corrupt(d, "receive");
 	return rc > 0 && !d->corrupt;
+}
+
+int nb_io_timeout(const struct nb_dev *d, int ms)
+{
+	bool rx = d->lrx.waiting && nb_rxq_head(&d->q);
+	int64_t now;
+
+	if (!d->tx_held && !rx)
+		return ms;
+	now = nb_now_ns();
+	if (d->tx_held)
+		ms = nb_wait_ms(nb_limit_wait_ns(&d->ltx, now), ms);
+	if (rx)
+		ms = nb_wait_ms(nb_limit_wait_ns(&d->lrx, now), ms);
+	return ms;
+}
+
+void nb_io_drop_held(struct nb_dev *d)
+{
+	int64_t now = nb_now_ns();
+
+	d->tx_held = false;
+	nb_limit_abandon(&d->ltx, now);
+	nb_limit_abandon(&d->lrx, now);
 }
 
 static void kick(struct nb_dev *d, int fd, const char *which)

@@ -46,7 +46,9 @@ static int die(const char *what, const char *detail)
 static int usage(void)
 {
 	fprintf(stderr, "usage: lamina-netback [--socket PATH] [--ready-fd FD] [--verbose] [--mtu N] "
-		"[--allow-spoof] (--tap IFNAME | --switch SOCKETPATH) [--vlan N] --mac MAC ID DEVID\n");
+		"[--allow-spoof] [--tx-rate BYTES_PER_S[:BURST]] [--rx-rate BYTES_PER_S[:BURST]] "
+		"[--tx-pps N[:BURST]] [--rx-pps N[:BURST]] (--tap IFNAME | --switch SOCKETPATH) [--vlan N] "
+		"--mac MAC ID DEVID\n");
 	ready("bad arguments", "lamina-netback --help");
 	return 2;
 }
@@ -62,6 +64,16 @@ static long number(const char *s, long min, long max)
 	return !*s || *end || errno || v < min || v > max ? -1 : v;
 }
 
+// --tx-rate, --rx-rate (bytes), --tx-pps, --rx-pps (frames): "RATE[:BURST]" into the direction's config.
+static int rate_opt(int c, const char *arg, struct nb_rate_cfg *tx, struct nb_rate_cfg *rx)
+{
+	struct nb_rate_cfg *r = c == 'T' || c == 'P' ? tx : rx;
+
+	if (c == 'T' || c == 'r')
+		return nb_parse_rate(arg, &r->bps, &r->bps_burst);
+	return nb_parse_rate(arg, &r->pps, &r->pps_burst);
+}
+
 static int parse(int argc, char **argv, struct nb_dev *d, const char **sock, unsigned *id, unsigned *devid)
 {
 	static const struct option opts[] = {
@@ -69,7 +81,10 @@ static int parse(int argc, char **argv, struct nb_dev *d, const char **sock, uns
 		{ "verbose", no_argument, 0, 'v' }, { "mtu", required_argument, 0, 'm' },
 		{ "allow-spoof", no_argument, 0, 'a' }, { "tap", required_argument, 0, 't' },
 		{ "switch", required_argument, 0, 's' }, { "vlan", required_argument, 0, 'l' },
-		{ "mac", required_argument, 0, 'M' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+		{ "mac", required_argument, 0, 'M' }, { "tx-rate", required_argument, 0, 'T' },
+		{ "rx-rate", required_argument, 0, 'r' }, { "tx-pps", required_argument, 0, 'P' },
+		{ "rx-pps", required_argument, 0, 'p' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+	struct nb_rate_cfg tx = { 0 }, rx = { 0 };
 	long v, dv, vlan = 0, mtu = LAMINA_NETIF_MTU_DEFAULT;
 	bool mac = false, bad = false;
 	int c;
@@ -91,12 +106,16 @@ static int parse(int argc, char **argv, struct nb_dev *d, const char **sock, uns
 			bad |= (vlan = number(optarg, 0, 4094)) < 0;
 		else if (c == 'M')
 			bad |= nb_parse_mac(optarg, d->cfg.mac) || (d->cfg.mac[0] & 1), mac = true;
+		else if (c == 'T' || c == 'r' || c == 'P' || c == 'p')
+			bad |= rate_opt(c, optarg, &tx, &rx) != 0;
 		else
 			return usage();
 	}
 	if (bad || !mac || !d->host.name || argc - optind != 2 || (vlan && d->host.kind != NB_SWITCH))
 		return usage();
 	d->cfg.mtu = (unsigned)mtu;
+	nb_limit_init(&d->ltx, &tx, nb_now_ns());
+	nb_limit_init(&d->lrx, &rx, nb_now_ns());
 	d->host.vlan = (unsigned)vlan;
 	v = number(argv[optind], 1, 65535);
 	dv = number(argv[optind + 1], 0, 65535);
@@ -174,7 +193,7 @@ static void sleep_loop(struct nb_dev *d, int ms)
 		p[n++] = (struct pollfd){ .fd = d->host.fd, .events = POLLIN };
 	if (d->b.nev)
 		ms = 0; // watch events already read off the socket
-	if (poll(p, n, nb_host_timeout(d, ms)) < 0)
+	if (poll(p, n, nb_host_timeout(d, nb_io_timeout(d, ms))) < 0)
 		return;
 	if (d->connected) {
 		drain_fd(d->bell_tx);
@@ -223,15 +242,41 @@ static void serve(struct nb_dev *d)
 	}
 }
 
+// ", tx limit N B/s burst B, tx limit M frames/s burst F" for what a direction limits ("" for none).
+static void limit_text(const char *dir, const struct nb_limit *l, char *out, size_t len)
+{
+	int n = 0;
+
+	*out = 0;
+	if (l->bytes.rate)
+		n = snprintf(out, len, ", %s limit %llu B/s burst %lld", dir, (unsigned long long)l->bytes.rate,
+			     (long long)l->bytes.burst);
+	if (l->frames.rate && n >= 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ", %s limit %llu frames/s burst %lld", dir,
+			 (unsigned long long)l->frames.rate, (long long)l->frames.burst);
+}
+
+// The close line's rate-limit part: frames that waited for tokens, and how long in all.
+static void limit_report(const struct nb_dev *d, char *out, size_t len)
+{
+	*out = 0;
+	if (nb_limit_on(&d->ltx) || nb_limit_on(&d->lrx))
+		snprintf(out, len, "; rate limit: tx %lu waits %lld ms, rx %lu waits %lld ms", d->ltx.waits,
+			 (long long)(d->ltx.waited_ns / 1000000), d->lrx.waits, (long long)(d->lrx.waited_ns / 1000000));
+}
+
 static void report(struct nb_dev *d)
 {
 	const struct nb_stats *s = &d->st;
+	char lim[160];
+
+	limit_report(d, lim, sizeof(lim));
 
 	fprintf(stderr, "lamina-netback: domain %u: closed; tx %lu frames %lu bytes, rx %lu frames %lu bytes; "
 		"tx drops: %lu malformed, %lu spoofed, %lu host refused; rx drops: %lu queue full, %lu GSO "
-		"without offload, %lu bad header, %lu too big; %lu bad rx buffers\n",
+		"without offload, %lu bad header, %lu too big; %lu bad rx buffers%s\n",
 		d->b.domid, s->tx_frames, s->tx_bytes, s->rx_frames, s->rx_bytes, s->tx_error, s->tx_spoof,
-		s->tx_host, s->rx_full, s->rx_gso, s->rx_bad, s->rx_big, s->rx_bufs_bad);
+		s->tx_host, s->rx_full, s->rx_gso, s->rx_bad, s->rx_big, s->rx_bufs_bad, lim);
 }
 
 // One connection, from InitWait to Closed.
@@ -263,6 +308,7 @@ int main(int argc, char **argv)
 	unsigned id = 0, devid = 0;
 	int extra[8];
 	size_t nextra = 0;
+	char ltx[160], lrx[160];
 
 	if (parse(argc, argv, &d, &sock, &id, &devid))
 		return 2;
@@ -277,8 +323,10 @@ int main(int argc, char **argv)
 		return die("watch", d.b.err);
 	if (nb_host_sandbox(&d, extra, &nextra) || lbk_sandbox(&d.b, extra, nextra))
 		return die("sandbox", d.b.err);
-	fprintf(stderr, "lamina-netback: domain %u vif %u: %s %s, mtu %u\n", d.b.domid, devid,
-		d.host.kind == NB_TAP ? "TAP" : "switch", d.host.name, d.cfg.mtu);
+	limit_text("tx", &d.ltx, ltx, sizeof(ltx));
+	limit_text("rx", &d.lrx, lrx, sizeof(lrx));
+	fprintf(stderr, "lamina-netback: domain %u vif %u: %s %s, mtu %u%s%s\n", d.b.domid, devid,
+		d.host.kind == NB_TAP ? "TAP" : "switch", d.host.name, d.cfg.mtu, ltx, lrx);
 	ready(NULL, NULL);
 	while (one_connection(&d) == GO_ON)
 		;

@@ -44,6 +44,17 @@ static int opt(struct dev_argv *av, const char *name, const char *value)
 	return dev_argv_add(av, "%s", name) || dev_argv_add(av, "%s", value) ? -1 : 0;
 }
 
+// A <bandwidth> average (KiB/s, 0: none) as lamina-netback's bytes a second.
+static int rate_opt(struct dev_argv *av, const char *name, uint32_t kibps)
+{
+	char num[24];
+
+	if (!kibps)
+		return 0;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)kibps * 1024);
+	return opt(av, name, num);
+}
+
 static int vif_args(const struct dom_config *cfg, size_t i, const struct dev_ctx *ctx,
 		    struct dev_argv *av)
 {
@@ -70,6 +81,9 @@ static int vif_args(const struct dom_config *cfg, size_t i, const struct dev_ctx
 		net_tap_name(ctx->domid, ctx->devid, tap);
 		rc |= opt(av, "--tap", tap);
 	}
+	// libvirt's directions are the guest's: outbound is what it transmits
+	rc |= rate_opt(av, "--tx-rate", cfg->nics[i].out_kibps);
+	rc |= rate_opt(av, "--rx-rate", cfg->nics[i].in_kibps);
 	rc |= dev_argv_add(av, "%u", ctx->domid);
 	rc |= dev_argv_add(av, "%u", ctx->devid);
 	return rc ? -1 : 0;

@@ -27,6 +27,13 @@ int nb_host_send(struct nb_dev *d, const uint8_t *f, size_t len)
 	return 0;
 }
 
+static int64_t clock_ns; // the fake CLOCK_MONOTONIC
+
+int64_t nb_now_ns(void)
+{
+	return clock_ns;
+}
+
 void nb_fail(struct nb_dev *d, const char *fmt, ...)
 {
 	(void)d;
@@ -69,6 +76,7 @@ static void setup(void)
 	host_rc = 0;
 	host_frames = fails = 0;
 	host_len = 0;
+	clock_ns = 1000000000;
 }
 
 static void teardown(void)
@@ -413,6 +421,132 @@ START_TEST(no_kick_unless_asked)
 }
 END_TEST
 
+// A limit of 1 MB/s with a 1000-byte burst; 600-byte frames.
+static void limit(struct nb_limit *l)
+{
+	struct nb_rate_cfg c = { .bps = 1000000, .bps_burst = 1000 };
+
+	nb_limit_init(l, &c, clock_ns);
+}
+
+START_TEST(tx_over_the_limit_waits_in_the_ring)
+{
+	limit(&d.ltx);
+	frame_in(0, 600, NULL);
+	for (unsigned i = 0; i < 4; i++)
+		tx_req(10, 0, 600, 0, i);
+	tx_push();
+	ck_assert_int_eq(nb_tx(&d), 0); // the second frame is held
+	nb_flush(&d);
+	ck_assert_uint_eq(host_frames, 1);
+	ck_assert_int_eq(tx_rsp(0), LAMINA_NETIF_RSP_OKAY);
+	ck_assert_uint_eq(tx_rsps(), 0); // no answer, no loss: the front waits
+	ck_assert(d.tx_held);
+	ck_assert_uint_eq(lamina_netif_tx_pending_requests(&d.tx), 2); // the rest stay on the ring
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1); // 200 bytes short: 200 us, a 1 ms poll
+	clock_ns += 199999;
+	ck_assert_int_eq(nb_tx(&d), 0);
+	ck_assert_uint_eq(host_frames, 1);
+	clock_ns += 1;
+	ck_assert_int_eq(nb_tx(&d), 0); // the second goes, the third is held
+	ck_assert_uint_eq(host_frames, 2);
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1);
+	clock_ns += 600000; // the third goes, the fourth is held
+	ck_assert_int_eq(nb_tx(&d), 0);
+	ck_assert_uint_eq(host_frames, 3);
+	clock_ns += 600000;
+	ck_assert_int_eq(nb_tx(&d), 0);
+	nb_flush(&d);
+	ck_assert_uint_eq(host_frames, 4);
+	for (unsigned i = 1; i < 4; i++)
+		ck_assert_int_eq(tx_rsp(i), LAMINA_NETIF_RSP_OKAY);
+	ck_assert(!d.tx_held);
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1000);
+	ck_assert_uint_eq(d.ltx.waits, 3);
+	ck_assert_int_eq(d.ltx.waited_ns, 200000 + 600000 + 600000);
+	ck_assert_uint_eq(d.st.tx_frames, 4);
+}
+END_TEST
+
+START_TEST(tx_held_frame_forgotten_at_disconnect)
+{
+	limit(&d.ltx);
+	frame_in(0, 600, NULL);
+	tx_req(10, 0, 600, 0, 1);
+	tx_req(10, 0, 600, 0, 2);
+	tx_push();
+	nb_tx(&d);
+	ck_assert(d.tx_held);
+	clock_ns += 5000000;
+	nb_io_drop_held(&d);
+	ck_assert(!d.tx_held);
+	ck_assert(!d.ltx.waiting);
+	ck_assert_int_eq(d.ltx.waited_ns, 5000000);
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1000);
+}
+END_TEST
+
+START_TEST(rx_over_the_limit_waits_in_the_queue)
+{
+	static uint8_t f[NB_BUF_MAX];
+
+	limit(&d.lrx);
+	for (unsigned i = 0; i < 4; i++)
+		rx_post(i, 14 + i);
+	for (int i = 0; i < 7; i++) // one goes, four wait (the queue holds 4), two are dropped
+		nb_rx_frame(&d, f, host_frame(f, 600, (uint8_t)i));
+	nb_flush(&d);
+	ck_assert_int_eq(rx_rsp().status, 600);
+	ck_assert_uint_eq(d.q.n, 4);
+	ck_assert_uint_eq(d.st.rx_full, 2);
+	ck_assert_uint_eq(d.nstash, 3); // buffers are there: the limit holds the frames
+	ck_assert_int_eq(nb_rx(&d), 0);
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1);
+	clock_ns += 200000;
+	nb_rx(&d);
+	nb_flush(&d);
+	struct lamina_netif_rx_response r = rx_rsp();
+	ck_assert_int_eq(r.status, 600);
+	ck_assert_uint_eq(pages[5][0], 1); // in order
+	ck_assert_uint_eq(d.q.n, 3);
+	clock_ns += 10000000; // a full bucket (1000 bytes, not 10 ms' worth): one more
+	nb_rx(&d);
+	ck_assert_uint_eq(d.q.n, 2);
+	clock_ns += 200000;
+	nb_rx(&d);
+	nb_flush(&d);
+	rx_rsp();
+	rx_rsp();
+	ck_assert_uint_eq(d.q.n, 1);
+	ck_assert_uint_eq(d.nstash, 0);
+	clock_ns += 10000000; // time enough: now it waits for a buffer
+	ck_assert_int_eq(nb_rx(&d), 0);
+	ck_assert(!d.lrx.waiting);
+	ck_assert_int_eq(nb_io_timeout(&d, 1000), 1000); // a buffer posted wakes the loop, not a timer
+	ck_assert_uint_eq(((struct lamina_ring_header *)rxring)->req_event, 5); // armed for one
+	ck_assert_uint_eq(d.st.rx_frames, 4);
+	ck_assert_uint_eq(d.lrx.waits, 4);
+	ck_assert_int_eq(d.lrx.waited_ns, 200000 + 10000000 + 200000 + 10000000);
+}
+END_TEST
+
+START_TEST(gso_frames_charged_as_segments)
+{
+	static uint8_t f[NB_BUF_MAX];
+	struct lamina_netif_hdr h = { .gso_type = LAMINA_NETIF_GSO_TCPV4, .hdr_len = 54, .gso_size = 1000 };
+	struct nb_rate_cfg c = { .bps = 1000000000, .bps_burst = 1000000 };
+	size_t l = host_frame(f, 54 + 3 * 1000, 0);
+
+	nb_limit_init(&d.lrx, &c, clock_ns);
+	d.cfg.offload = true;
+	memcpy(f, &h, NB_HDR);
+	rx_post(1, 14);
+	nb_rx_frame(&d, f, l);
+	ck_assert_int_eq(d.lrx.bytes.tokens, 1000000 - (54 + 3000 + 2 * 54)); // three segments on the wire
+	ck_assert_uint_eq(d.st.rx_bytes, l); // the guest got one frame, header and all
+}
+END_TEST
+
 TCase *io_tcase(void)
 {
 	TCase *t = tcase_create("io");
@@ -430,5 +564,9 @@ TCase *io_tcase(void)
 	tcase_add_test(t, rx_offload_keeps_header);
 	tcase_add_test(t, split_ports_kick_separately);
 	tcase_add_test(t, no_kick_unless_asked);
+	tcase_add_test(t, tx_over_the_limit_waits_in_the_ring);
+	tcase_add_test(t, tx_held_frame_forgotten_at_disconnect);
+	tcase_add_test(t, rx_over_the_limit_waits_in_the_queue);
+	tcase_add_test(t, gso_frames_charged_as_segments);
 	return t;
 }

@@ -16,6 +16,7 @@ int main(void)
 
 	suite_add_tcase(s, frame_tcase());
 	suite_add_tcase(s, queue_tcase());
+	suite_add_tcase(s, rate_tcase());
 	suite_add_tcase(s, io_tcase());
 	suite_add_tcase(s, switch_tcase());
 	suite_add_tcase(s, swproc_tcase());

@@ -150,14 +150,24 @@ START_TEST(netback_arguments)
 				       "3", "--socket", "/run/x/lamina-hvd.sock", "--switch", sock,
 				       "--vlan", "7", "12", "0", NULL };
 	static const char *const outside[] = { "lamina-netback", "--mac", "02:4c:4d:00:00:02",
-					       "--ready-fd", "3", "--tap", "lm12.1", "12", "1", NULL };
+					       "--ready-fd", "3", "--tap", "lm12.1", "--tx-rate", "1024",
+					       "--rx-rate", "13107200", "12", "1", NULL };
+	static const char *const inbound[] = { "lamina-netback", "--mac", "02:4c:4d:00:00:02",
+					       "--ready-fd", "3", "--tap", "lm12.1", "--rx-rate",
+					       "4398046510080", "12", "1", NULL };
 	ck_assert_str_eq(dev_kind_vif.key(&c, 1), "02:4c:4d:00:00:02");
 	ck_assert_int_eq(dev_kind_vif.devid(&c, 2), 2);
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 0, &ctx, &av), 0);
 	assert_argv(&av, inside);
 	ctx = (struct dev_ctx){ .domid = 12, .devid = 1, .ready_fd = 3 };
+	c.nics[1].in_kibps = 12800; // <inbound average="12800"/>: what the guest receives
+	c.nics[1].out_kibps = 1;
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 1, &ctx, &av), 0);
 	assert_argv(&av, outside);
+	c.nics[1].in_kibps = UINT32_MAX; // no overflow in bytes a second
+	c.nics[1].out_kibps = 0; // no limit: no option
+	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 1, &ctx, &av), 0);
+	assert_argv(&av, inbound);
 	ck_assert_int_eq(dev_argv_build(&dev_kind_vif, &c, 2, &ctx, &av), -1); // "default": none
 	rm_tree(dir);
 }
