@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# net_linux.sh: e2e: two Linux guests on an internal network (lamina-netswitch) through lamina-netfront and lamina-netback: ping, and a verified TCP stream.
+#
+# Two Linux domains (1 vCPU each) in lamina-hvd, created with hvd_call; each
+# one's vif/0 is served by a lamina-netback started by hand and joined to
+# one lamina-netswitch. Guest a (10.0.7.1) sends NET_BYTES (default 1 GiB)
+# of a seeded stream to guest b (10.0.7.2), which compares every byte
+# (net_stream.c). RESULT PASS net/internal needs both pings and the
+# receiver's check.
+# Busybox sh: no bash.
+here=$(cd "$(dirname "$0")" && pwd)
+C="$here/hvd_call"
+k=$here/../guest/bzImage rd=$here/../guest/initramfs.cpio
+bytes=${NET_BYTES:-1073741824}
+if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
+  echo "RESULT SKIP net/internal: no guest kernel in the payload ('make guest' did not build it)"
+  exit 0
+fi
+tmp=$(mktemp -d /tmp/lamina-netlinux.XXXXXX) || exit 1
+export LAMINA_HVD_SOCKET="$tmp/hvd.sock"
+"$here/lamina-hvd" --socket "$LAMINA_HVD_SOCKET" > "$tmp/hvd.log" 2>&1 &
+hvd=$!
+"$here/lamina-netswitch" --verbose "$tmp/switch.sock" > "$tmp/switch.log" 2>&1 &
+sw=$!
+say() { echo "  net-linux| $*"; }
+. "$here/lib.inc"
+finish() {
+  kill -9 $nbs 2> /dev/null
+  kill "$sw" 2> /dev/null
+  $C '{"op":"stop-all"}' > /dev/null 2>&1
+  kill "$hvd" 2> /dev/null
+  wait 2> /dev/null
+  rm -rf "$tmp"
+}
+fail_all() { echo "RESULT FAIL net/internal: $*"; finish; exit 0; }
+within 20 $C '{"op":"hello"}' > /dev/null 2>&1 || fail_all "lamina-hvd did not start: $(tail -n1 "$tmp/hvd.log")"
+within 10 test -S "$tmp/switch.sock" || fail_all "lamina-netswitch did not start: $(tail -n1 "$tmp/switch.log")"
+
+cat "$rd" "$here/net_linux.cpio" > "$tmp/rd.cpio"
+ids= nbs=
+for r in a b; do
+  cmd="console=hvc0 quiet lamina.nettest=$r lamina.netbytes=$bytes"
+  id=$($C "{\"op\":\"create\",\"name\":\"net-$r\",\"kernel\":\"$k\",\"initrd\":\"$tmp/rd.cpio\",\"cmdline\":\"$cmd\",\"mem_kib\":393216,\"vcpus\":1}" |
+    sed -n 's/.*"id":\([0-9]*\).*/\1/p')
+  [ -n "$id" ] || fail_all "lamina-hvd could not create domain $r: $(tail -n1 "$tmp/hvd.log")"
+  mac=52:54:00:00:07:0$([ $r = a ] && echo 1 || echo 2)
+  "$here/lamina-netback" --verbose --switch "$tmp/switch.sock" --mac $mac "$id" 0 > "$tmp/nb-$r.log" 2>&1 &
+  nbs="$nbs $!" ids="$ids $id"
+  eval "id_$r=$id"
+done
+say "domains a=$id_a b=$id_b, $bytes bytes to move"
+
+grab() { # ROLE: the console of domain ROLE into $tmp/con-ROLE
+  eval "i=\$id_$1"
+  $C --console "$i" 2> /dev/null | tr -d '\r' > "$tmp/snap" && [ -s "$tmp/snap" ] && cp "$tmp/snap" "$tmp/con-$1"
+}
+state() { $C "{\"op\":\"get\",\"id\":$1}" | sed -n 's/.*"state":"\([a-z-]*\)".*/\1/p'; }
+: > "$tmp/con-a"; : > "$tmp/con-b"
+t=0 limit=${NET_LIMIT:-1500}
+while [ $t -lt $limit ]; do
+  grab a; grab b
+  grep -q '^net-linux done' "$tmp/con-a" && grep -q '^net-linux done' "$tmp/con-b" && break
+  for i in $ids; do
+    case "$(state "$i")" in running|paused|"") ;; *) say "domain $i is $(state "$i")"; t=$limit ;; esac
+  done
+  [ $((t % 60)) = 0 ] && say "$t s: a: $(grep . "$tmp/con-a" | tail -n 1 | cut -c1-100) | b: $(grep . "$tmp/con-b" | tail -n 1 | cut -c1-100)"
+  sleep 2; t=$((t + 2))
+done
+grab a; grab b
+for r in a b; do
+  grep -E '^(nic|netcase|stream|tx|dmesg)' "$tmp/con-$r" | sed "s/^/  net-linux| $r: /"
+done
+why=
+for r in a b; do
+  l=$(grep -m1 '^netcase [A-Z]* ping' "$tmp/con-$r")
+  case "$l" in "netcase PASS ping"*) ;; "") why="$why; $r: no ping verdict" ;; *) why="$why; $r: ${l#netcase }" ;; esac
+  grep -q '^netcase FAIL link' "$tmp/con-$r" && why="$why; $r: $(grep -m1 '^netcase FAIL link' "$tmp/con-$r")"
+done
+grep -q '^stream recv PASS' "$tmp/con-b" || why="$why; receiver: $(grep -m1 '^stream recv' "$tmp/con-b" || echo "no verdict after $t s: $(tail -n1 "$tmp/con-b")")"
+grep -q '^stream send PASS' "$tmp/con-a" || why="$why; sender: $(grep -m1 '^stream send' "$tmp/con-a" || echo "no verdict after $t s: $(tail -n1 "$tmp/con-a")")"
+if [ -z "$why" ]; then
+  echo "RESULT PASS net/internal: $(grep -m1 '^stream recv PASS' "$tmp/con-b" | cut -d' ' -f4-)"
+else
+  echo "RESULT FAIL net/internal: ${why#; }"
+  for r in a b; do tail -n 15 "$tmp/con-$r" | sed "s/^/  net-linux| console $r: /"; done
+  for f in "$tmp"/nb-*.log "$tmp/switch.log" "$tmp/hvd.log"; do
+    [ -f "$f" ] && tail -n 8 "$f" | sed "s#^#  net-linux| $(basename "$f"): #"
+  done
+fi
+for f in "$tmp"/nb-*.log; do grep -h 'closed\|connected' "$f" | tail -n 2 | sed "s#^#  net-linux| $(basename "$f"): #"; done
+finish
