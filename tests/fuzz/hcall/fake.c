@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <lamina/errno.h>
+#include <lamina/sched.h>
 #include "fake.h"
 #include "gmem.h"
 #include "mem.h"
@@ -15,13 +16,17 @@
 
 int64_t fake_now;
 unsigned fake_upcalls, fake_shutdowns;
+#define FAKE_MAX_LONG_WAITS 64   /* then the toolstack gives up on the domain */
+
 static bool wake_once;   /* a wait ended early (as if another thread woke it) */
+static unsigned long_waits;   /* long waits in a row */
 
 void fake_reset(void)
 {
 	fake_now = FAKE_BOOT_NS;
 	fake_upcalls = fake_shutdowns = 0;
 	wake_once = false;
+	long_waits = 0;
 }
 
 int64_t dom_time_ns(struct domain *d) { return fake_now += 1000; }
@@ -40,13 +45,26 @@ bool timer_fire_due(struct vcpu *v)
 	return true;
 }
 
-/* The clock stays far from overflow: it only ever moves FAKE_LONG_WAIT at once. */
+/* The clock stays far from overflow: it only ever moves FAKE_LONG_WAIT at
+ * once. A longer wait (or one with no end: a poll with a timeout years
+ * away, nothing pending) moves it that far and is woken "by another
+ * thread"; nothing else would ever wake the waiter here, so after
+ * FAKE_MAX_LONG_WAITS of them in a row the domain is shut down, as a
+ * toolstack would destroy it, which ends the wait (the hypercall loops
+ * check the domain is live). */
 void timer_wait(struct domain *d, int64_t until)
 {
-	if (until > fake_now && until - fake_now <= FAKE_LONG_WAIT)
+	if (until > fake_now && until - fake_now <= FAKE_LONG_WAIT) {
 		fake_now = until;
-	else
-		wake_once = true;
+		long_waits = 0;
+		return;
+	}
+	fake_now += FAKE_LONG_WAIT;
+	wake_once = true;
+	if (++long_waits >= FAKE_MAX_LONG_WAITS) {
+		long_waits = 0;
+		dom_shutdown(d, LAMINA_SHUTDOWN_POWEROFF);
+	}
 }
 
 /* ---- vCPU threads and KVM ---- */
