@@ -24,3 +24,15 @@ for f in "$ex"/*.xml; do
 done
 [ $n -ge 3 ] || { echo "RESULT FAIL $name: only $n examples"; exit 0; }
 echo "RESULT PASS $name"
+
+# The example networks (examples/networks/*.xml) validate as networks, one of each mode but bridge.
+name=toolstack/examples-networks
+modes=
+for f in "$top"/examples/networks/*.xml; do
+  out=$("$lamina" validate "$f" 2>&1) || { echo "RESULT FAIL $name: $out"; exit 0; }
+  case $out in *"valid (network "*) modes="$modes ${out##*, }" ;; *) echo "RESULT FAIL $name: $f: $out"; exit 0 ;; esac
+done
+for m in internal host-only nat; do
+  case "$modes " in *" $m) "*) ;; *) echo "RESULT FAIL $name: no $m example (have:$modes)"; exit 0 ;; esac
+done
+echo "RESULT PASS $name"
