@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NB_RATE_BURST_NS 50000000ll // default burst: 50 ms at the rate...
+#define NB_RATE_BURST_NS 200000000ll // default burst: 200 ms at the rate (a back-end late by less loses no rate)...
 #define NB_RATE_FLOOR_BYTES ((uint64_t)LAMINA_NETIF_MAX_RX_FRAME) // ...but at least one largest frame
 #define NB_RATE_TOKENS_MAX ((int64_t)1 << 62) // the most a burst or one charge counts
 
@@ -33,7 +33,7 @@ struct nb_bucket {
 	int64_t last_ns; // when tokens was brought up to date
 };
 
-// A full bucket: burst 0 means the default, rate for 50 ms or floor
+// A full bucket: burst 0 means the default, rate for 200 ms or floor
 // tokens, whichever is larger.
 void nb_bucket_init(struct nb_bucket *b, uint64_t rate, uint64_t burst, uint64_t floor, int64_t now_ns);
 void nb_bucket_refill(struct nb_bucket *b, int64_t now_ns); // add the tokens earned since last_ns

@@ -49,18 +49,18 @@ START_TEST(default_bursts)
 	struct nb_bucket b;
 
 	nb_bucket_init(&b, 1000000000, 0, NB_RATE_FLOOR_BYTES, 0);
-	ck_assert_int_eq(b.burst, 50000000); // 50 ms
+	ck_assert_int_eq(b.burst, 200000000); // 200 ms
 	ck_assert_int_eq(b.tokens, b.burst); // starts full
 	nb_bucket_init(&b, 1000, 0, NB_RATE_FLOOR_BYTES, 0);
 	ck_assert_int_eq(b.burst, LAMINA_NETIF_MAX_RX_FRAME); // one largest frame
 	nb_bucket_init(&b, 1000, 0, 1, 0);
-	ck_assert_int_eq(b.burst, 50);
-	nb_bucket_init(&b, 10, 0, 1, 0);
+	ck_assert_int_eq(b.burst, 200);
+	nb_bucket_init(&b, 4, 0, 1, 0);
 	ck_assert_int_eq(b.burst, 1);
 	nb_bucket_init(&b, 10, 7, 1, 0); // given
 	ck_assert_int_eq(b.burst, 7);
 	nb_bucket_init(&b, UINT64_MAX, 0, 1, 0);
-	ck_assert_int_eq(b.burst, (int64_t)(UINT64_MAX / 20));
+	ck_assert_int_eq(b.burst, (int64_t)(UINT64_MAX / 5));
 	nb_bucket_init(&b, 1, UINT64_MAX, 1, 0);
 	ck_assert_int_eq(b.burst, NB_RATE_TOKENS_MAX);
 }
@@ -229,7 +229,7 @@ START_TEST(first_burst_is_bounded)
 	struct nb_rate_cfg c = { .bps = 10000000 };
 	struct run r = simulate(&c, 60, 1514, 2 * MS, 0, 10 * SEC);
 
-	ck_assert_uint_le(r.bytes, 10 * c.bps + c.bps / 20 + 1514);
+	ck_assert_uint_le(r.bytes, 10 * c.bps + c.bps / 5 + 1514); // the burst: 200 ms of the rate
 	ck_assert_uint_ge(r.bytes, 10 * c.bps - 1514 - c.bps * 3 / 1000); // (what the last, late wake-up earned)
 }
 END_TEST
