@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bench_md.py: the suite's report as Markdown (report.md) and its short summary for the terminal.
+import bench_net
 
 INVARIANCE = (
     "**Times depend on the machine; exit counts do not.** A time here is only "
@@ -134,7 +135,12 @@ def render(report):
            "in the notes at the end.\n", "## Configurations\n", _configs(report)]
     for fam in report["families"]:
         out.append("## %s\n" % fam["title"])
-        if fam["id"] == "exits":
+        if fam["id"] == "net":
+            if report.get("net_part"):
+                out.append(bench_net.render(report["net_part"], notes))
+            else:
+                out.append("Not measured in this run: %s.\n" % report["plots"]["net"]["reason"])
+        elif fam["id"] == "exits":
             out.append("KVM's exit counters (debugfs, the same files for QEMU's VMs and Lamina's) "
                        "over one extra batch of each workload, less an empty batch's, per operation; "
                        "in brackets the largest reasons (\"other\": exits KVM's counters give no reason "

@@ -122,7 +122,14 @@ def draw_all(report, outdir):
     out = {}
     for fam in report["families"]:
         fid = fam["id"]
-        if fid in ("block", "net"):
+        if fid == "net":   # the net part's own charts (tools/bench_net.py), when it ran with the suite
+            np_ = report.get("net_part")
+            out[fid] = ({"files": np_["plots"]["files"], "reason": np_["plots"].get("reason")}
+                        if np_ and np_.get("plots", {}).get("files") else
+                        {"files": [], "reason": np_["plots"]["reason"] if np_ and np_.get("plots") else
+                         report.get("net_reason") or "not run"})
+            continue
+        if fid == "block":
             wl = next(w for w in report["workloads"] if w["family"] == fid)
             out[fid] = {"files": [], "reason": wl.get("absent") or "no data"}
             continue

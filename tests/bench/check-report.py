@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: MIT
 # check-report.py: checks a suite report's structure (tools/bench-report's output): every configuration, reasons for empty cells, JSON, plots.
 """usage: check-report.py DIR [CONFIG ...]
+       check-report.py --net DIR [CONFIG ...]   (the net part's DIR/net.json)
 
 Prints one line per problem and exits 1 if there is any. CONFIG...: the
 configurations the run measured (default: all); each must have a value in
@@ -12,6 +13,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import bench_meta as meta  # noqa: E402
+import bench_net  # noqa: E402
 
 problems = []
 
@@ -78,6 +80,32 @@ def check_plots(r, d):
              "family %s: wants both SVG and PNG" % fam["id"])
 
 
+def check_net(nj, where, measured=None):
+    """Every key net.<config>.<workload> of the net part: a number, or a written reason."""
+    cfgs = nj.get("net")
+    if not need(isinstance(cfgs, dict), "%s: no \"net\" object" % where):
+        return
+    for c in bench_net.CONFIGS:
+        row = cfgs.get(c["id"])
+        if not need(isinstance(row, dict), "%s: net.%s is missing" % (where, c["id"])):
+            continue
+        for k in bench_net.ALL_KEYS:
+            if not need(k in row, "%s: key net.%s.%s is missing" % (where, c["id"], k)):
+                continue
+            if row[k] is None:
+                why = nj.get("reasons", {}).get(c["id"], {}).get(k)
+                need(isinstance(why, str) and len(why) > 10,
+                     "%s: empty net.%s.%s has no written reason" % (where, c["id"], k))
+            else:
+                need(isinstance(row[k], (int, float)), "%s: net.%s.%s is not a number" % (where, c["id"], k))
+        if measured and c["id"] in measured:
+            need(any(row.get(k) is not None for k in bench_net.ALL_KEYS),
+                 "%s: configuration %s was run but has no net value" % (where, c["id"]))
+    for base in ("qemu_virtio", "qemu_full"):
+        need("lamina_to_" + base in nj.get("ratios", {}), "%s: no ratios Lamina / %s" % (where, base))
+    need(isinstance(nj.get("goals"), list) and nj["goals"], "%s: no goals" % where)
+
+
 def check_md(d, r):
     try:
         with open(os.path.join(d, "report.md")) as f:
@@ -94,6 +122,24 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
+    if sys.argv[1] == "--net" and len(sys.argv) > 2:
+        try:
+            with open(os.path.join(sys.argv[2], "net.json")) as f:
+                nj = json.load(f)
+        except (OSError, ValueError) as e:
+            print("net.json: not parseable JSON: %s" % e)
+            return 1
+        check_net(nj, "net.json", sys.argv[3:] or [c["id"] for c in bench_net.CONFIGS])
+        p = nj.get("plots", {})
+        if p.get("files"):
+            for f in p["files"]:
+                path = os.path.join(sys.argv[2], f)
+                need(os.path.isfile(path) and os.path.getsize(path) > 1000, "net plot %s is missing or empty" % f)
+        else:
+            need(isinstance(p.get("reason"), str) and p["reason"], "net.json: no plot and no reason")
+        for x in problems:
+            print(x)
+        return 1 if problems else 0
     d = sys.argv[1]
     measured = sys.argv[2:] or [c["id"] for c in meta.CONFIGS]
     unknown = [c for c in measured if c not in [x["id"] for x in meta.CONFIGS]]
@@ -113,6 +159,8 @@ def main():
     check_cells(r, measured)
     check_exits(r)
     check_plots(r, d)
+    if "net" in r:
+        check_net(dict(r.get("net_part") or {}, net=r["net"]), "report.json")
     check_md(d, r)
     for p in problems:
         print(p)

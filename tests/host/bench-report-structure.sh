@@ -47,4 +47,45 @@ python3 "$top/tests/bench/check-report.py" "$st" > "$st/why" &&
 grep -q 'has no written reason' "$st/why" || fail "self-test: the checker failed for another reason: $(head -n 1 "$st/why")"
 
 why=$(python3 "$top/tests/bench/check-report.py" "$out" 2>&1) || fail "$(echo "$why" | head -n 5 | paste -sd ';' -) (report in $out)"
+
+# The net part (tools/bench net): two VMs per configuration take about four
+# minutes at the smallest size in the testbed, so the check does not run it
+# (BENCH_CHECK_NET=1 does). Its report is built from a recorded run's log
+# (tests/bench/net-sample.log, a real testbed run) instead, and must have every
+# key net.<config>.<workload> with a value or a written reason, in net.json
+# and in report.json beside the suite's; a copy with one reason taken away
+# must fail.
+nout=$O/check/bench-net
+rm -rf "$nout"; mkdir -p "$nout"
+if [ -n "${BENCH_CHECK_NET:-}" ]; then
+  "$top/tools/bench" --size smallest --out "$nout" --configs "lamina qemu_virtio qemu_full" net > "$nout.log" 2>&1
+  nmeasured="lamina qemu_virtio qemu_full"
+else
+  python3 "$top/tools/bench-report" --net-log "$top/tests/bench/net-sample.log" --out "$nout" --where testbed \
+    --size sample --rounds 1 --configs "lamina qemu_virtio qemu_full" > "$nout.log" 2>&1 ||
+    fail "bench-report could not build net.json from tests/bench/net-sample.log: $(tail -n 1 "$nout.log")"
+  nmeasured="lamina qemu_virtio qemu_full"
+fi
+why=$(python3 "$top/tests/bench/check-report.py" --net "$nout" $nmeasured 2>&1) ||
+  fail "net part: $(echo "$why" | head -n 5 | paste -sd ';' -) (in $nout)"
+python3 "$top/tools/bench-report" --log "$out/suite.log" --out "$nout/with-suite" --where testbed --size smallest \
+  --net-json "$nout/net.json" > "$nout/with-suite.log" 2>&1 || fail "the suite's report with net.json: $(tail -n 1 "$nout/with-suite.log")"
+why=$(python3 - "$nout/with-suite/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("" if r.get("net", {}).get("lamina", {}).get("g2h_tcp1_gbits", "x") != "x" else "report.json has no net.lamina.g2h_tcp1_gbits")
+PY
+)
+[ -z "$why" ] || fail "$why"
+python3 - "$nout/net.json" <<'PY' || fail "self-test: could not tamper with net.json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["net"]["lamina"]
+k = next(iter(c))
+c[k] = None
+r["reasons"]["lamina"].pop(k, None)
+json.dump(r, open(sys.argv[1], "w"))
+PY
+python3 "$top/tests/bench/check-report.py" --net "$nout" > "$nout/why" &&
+  fail "self-test: the checker passed a net.json with an empty key without a reason"
 echo "RESULT PASS $name"
