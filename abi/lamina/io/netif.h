@@ -117,7 +117,7 @@
 #define LAMINA_NETIF_MAX_BUFFERS 256u
 #define LAMINA_NETIF_MTU_DEFAULT 1500u
 #define LAMINA_NETIF_MAX_FRAME 65535u /* the first request's 16-bit size: header included */
-#define LAMINA_NETIF_MAX_RX_FRAME 65565u /* header + 65535-byte IP packet + Ethernet header with a VLAN tag */
+#define LAMINA_NETIF_MAX_RX_FRAME 65565u /* header + 65535-byte IP packet + VLAN Ethernet header */
 
 /** tx request flags */
 #define LAMINA_NETTXF_CSUM_BLANK     (1u << 0) /* checksum not yet computed (no offload header) */
