@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-int cmd_autostart(const struct cmd *self, int argc, char **argv)
+// Mark or unmark (--disable) the domain or network named by the one
+// argument for starting with laminad: request type, and what it is for
+// people ("Domain", "Network"). Shared by autostart and net-autostart.
+int autostart_call(const struct cmd *self, int argc, char **argv, uint16_t type, const char *what)
 {
 	static const struct option lo[] = { { "disable", no_argument, NULL, 'd' },
 					    { "help", no_argument, NULL, 'h' }, { 0 } };
@@ -22,12 +25,17 @@ int cmd_autostart(const struct cmd *self, int argc, char **argv)
 	copy_name(rq.name, argv[optind]);
 	if ((fd = cl_connect(false)) < 0)
 		return EXIT_FAIL;
-	rc = cl_call(fd, LP_AUTOSTART, &rq, sizeof(rq), NULL, 0, &m);
+	rc = cl_call(fd, type, &rq, sizeof(rq), NULL, 0, &m);
 	close(fd);
 	if (rc)
 		return rc;
-	printf("Domain '%s' %s.\n", argv[optind],
+	printf("%s '%s' %s.\n", what, rq.name,
 	       rq.enable ? "will start when laminad starts" : "will not start with laminad");
 	lp_msg_free(&m);
 	return EXIT_OK;
+}
+
+int cmd_autostart(const struct cmd *self, int argc, char **argv)
+{
+	return autostart_call(self, argc, argv, LP_AUTOSTART, "Domain");
 }

@@ -64,6 +64,8 @@ void copy_name(char dst[LP_NAME_MAX], const char *src);
 int cl_connect(bool autostart);
 // Send a request and read the reply; 0 with `reply` set, or EXIT_FAIL after
 // printing the error.  The caller frees reply.
+// cmd_autostart.c: autostart and net-autostart: mark NAME (argv[optind]) or --disable.
+int autostart_call(const struct cmd *self, int argc, char **argv, uint16_t type, const char *what);
 int cl_call(int fd, uint16_t type, const void *a, size_t alen, const void *b, size_t blen,
 	    struct lp_msg *reply);
 // Connect, send {name} of `type`, expect OK: the exit code.
