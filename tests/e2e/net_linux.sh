@@ -87,7 +87,9 @@ while [ $t -lt $limit ]; do
   grep -q '^net-linux done' "$tmp/con-a" && grep -q '^net-linux done' "$tmp/con-b" && break
   [ -z "$restarted" ] && grep -q '^@restart-backend' "$tmp/con-a" && restart_a
   for i in $ids; do
-    case "$(state "$i")" in running|paused|"") ;; *) say "domain $i is $(state "$i")"; t=$limit ;; esac
+    case "$(state "$i")" in running|paused|"") ;; *) say "domain $i is $(state "$i")"; t=$limit
+      # why, as lamina-hvd says it (a triple fault there lets the suite run this again)
+      grep -E 'killed|ended' "$tmp/hvd.log" | sed 's/^/  net-linux| hvd.log: /' ;; esac
   done
   [ $((t % 60)) = 0 ] && say "$t s: a: $(grep . "$tmp/con-a" | tail -n 1 | cut -c1-100) | b: $(grep . "$tmp/con-b" | tail -n 1 | cut -c1-100)"
   sleep 2; t=$((t + 2))
