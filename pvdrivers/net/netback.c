@@ -227,15 +227,46 @@ static int wait_front(struct nb_dev *d, bool (*ok)(int))
 static bool initialised(int s) { return s == LAMINA_BUS_INITIALISED; }
 static bool reinit(int s) { return s == LAMINA_BUS_INITIALISING || s == LAMINA_BUS_UNKNOWN; }
 
+// --verbose: one line when nothing moved for STALL_NS while work waits (a frame
+// held by the limit, frames queued for the guest, requests on a ring), so a
+// hang says where it is. Ring producer indices are read for the line only.
+#define STALL_NS 10000000000LL
+static void stall_report(struct nb_dev *d, int64_t *last_ns, unsigned long *last_moved)
+{
+	unsigned long moved = d->st.tx_frames + d->st.rx_frames + d->st.tx_error + d->st.rx_full;
+	uint32_t txp = LAMINA_READ_ONCE(d->tx.sring->hdr.req_prod), rxp = LAMINA_READ_ONCE(d->rx.sring->hdr.req_prod);
+	int64_t now = nb_now_ns();
+	bool work = d->tx_held || nb_rxq_head(&d->q) || txp != d->tx.req_cons;
+
+	if (moved != *last_moved || !work) {
+		*last_moved = moved;
+		*last_ns = now;
+		return;
+	}
+	if (now - *last_ns < STALL_NS)
+		return;
+	*last_ns = now;
+	fprintf(stderr, "lamina-netback: domain %u: stalled 10 s: tx req_prod %u cons %u held %d (needs %llu, "
+		"has %lld tokens); rx req_prod %u cons %u, %u buffers stashed, %u frames queued%s\n",
+		d->b.domid, txp, d->tx.req_cons, d->tx_held, (unsigned long long)d->ltx.need,
+		(long long)d->ltx.bytes.tokens, rxp, d->rx.req_cons, d->nstash, d->q.n,
+		d->lrx.waiting ? ", rx waits for tokens" : "");
+}
+
 // Serve the connected rings until the front closes or a ring goes bad.
 static void serve(struct nb_dev *d)
 {
+	int64_t stall_ns = nb_now_ns();
+	unsigned long moved = 0;
+
 	for (;;) {
 		nb_host_tick(d);
 		int more = host_in(d);
 		more |= nb_rx(d);
 		more |= nb_tx(d);
 		nb_flush(d);
+		if (d->verbose)
+			stall_report(d, &stall_ns, &moved);
 		if (d->corrupt || check_front(d) == STOP)
 			return;
 		sleep_loop(d, more ? 0 : WAIT_MS);

@@ -98,6 +98,18 @@ grab a; grab b
 for r in a b; do
   grep -E '^(nic|netcase|stream|tx|dmesg)' "$tmp/con-$r" | sed "s/^/  net-linux| $r: /"
 done
+# the consoles' and back-ends' last words, for any failed RESULT below
+dump() {
+  for r in a b; do tail -n 15 "$tmp/con-$r" | sed "s/^/  net-linux| console $r: /"; done
+  for f in "$tmp"/nb-*.log "$tmp/switch.log" "$tmp/hvd.log"; do
+    [ -f "$f" ] && tail -n 8 "$f" | sed "s#^#  net-linux| $(basename "$f"): #"
+  done
+}
+dumped=
+result() { # RESULT line; the logs once, after the first failure
+  echo "$1"
+  case "$1" in "RESULT FAIL"*) [ -z "$dumped" ] && dumped=yes && dump ;; esac
+}
 why=
 for r in a b; do
   l=$(grep -m1 '^netcase [A-Z]* ping' "$tmp/con-$r")
@@ -109,28 +121,24 @@ grep -q '^stream send PASS' "$tmp/con-a" || why="$why; sender: $(grep -m1 '^stre
 # phase 2: the restart, and the rate b measured (its second stream line)
 l=$(grep -m1 '^netcase [A-Z]* backend-restart' "$tmp/con-a")
 case "$l" in
-  "netcase PASS "*) echo "RESULT PASS net/backend-restart: ${l#netcase PASS backend-restart: }" ;;
-  "") echo "RESULT FAIL net/backend-restart: no verdict from guest a after $t s${restarted:- (it never asked for the restart)}" ;;
-  *) echo "RESULT FAIL net/backend-restart: ${l#netcase FAIL backend-restart: }" ;;
+  "netcase PASS "*) result "RESULT PASS net/backend-restart: ${l#netcase PASS backend-restart: }" ;;
+  "") result "RESULT FAIL net/backend-restart: no verdict from guest a after $t s${restarted:- (it never asked for the restart)}" ;;
+  *) result "RESULT FAIL net/backend-restart: ${l#netcase FAIL backend-restart: }" ;;
 esac
 l=$(grep '^stream recv' "$tmp/con-b" | sed -n 2p)
 case "$l" in
   "stream recv PASS "*)
     set -- $l   # stream recv PASS BYTES bytes hash H in SECS s ...
-    echo "$4 $9 $rate" | awk '{ wire = $1 * 1514 / 1448 / $2; r = wire / $3
+    result "$(echo "$4 $9 $rate" | awk '{ wire = $1 * 1514 / 1448 / $2; r = wire / $3
       v = (r >= 0.95 && r <= 1.05) ? "PASS" : "FAIL"
-      printf "RESULT %s net/ratelimit: %.0f B/s on the wire (%d payload bytes in %.2f s) against a limit of %d B/s: %.3f of it\n", v, wire, $1, $2, $3, r }' ;;
-  "") echo "RESULT FAIL net/ratelimit: no second stream at b after $t s: $(grep . "$tmp/con-b" | tail -n1)" ;;
-  *) echo "RESULT FAIL net/ratelimit: the limited stream failed: $l" ;;
+      printf "RESULT %s net/ratelimit: %.0f B/s on the wire (%d payload bytes in %.2f s) against a limit of %d B/s: %.3f of it\n", v, wire, $1, $2, $3, r }')" ;;
+  "") result "RESULT FAIL net/ratelimit: no second stream at b after $t s: $(grep . "$tmp/con-b" | tail -n1); a: $(grep . "$tmp/con-a" | tail -n1)" ;;
+  *) result "RESULT FAIL net/ratelimit: the limited stream failed: $l" ;;
 esac
 if [ -z "$why" ]; then
-  echo "RESULT PASS net/internal: $(grep -m1 '^stream recv PASS' "$tmp/con-b" | cut -d' ' -f4-)"
+  result "RESULT PASS net/internal: $(grep -m1 '^stream recv PASS' "$tmp/con-b" | cut -d' ' -f4-)"
 else
-  echo "RESULT FAIL net/internal: ${why#; }"
-  for r in a b; do tail -n 15 "$tmp/con-$r" | sed "s/^/  net-linux| console $r: /"; done
-  for f in "$tmp"/nb-*.log "$tmp/switch.log" "$tmp/hvd.log"; do
-    [ -f "$f" ] && tail -n 8 "$f" | sed "s#^#  net-linux| $(basename "$f"): #"
-  done
+  result "RESULT FAIL net/internal: ${why#; }"
 fi
 for f in "$tmp"/nb-*.log; do grep -h 'closed\|connected' "$f" | tail -n 2 | sed "s#^#  net-linux| $(basename "$f"): #"; done
 finish

@@ -6,6 +6,8 @@
 //                                          (inverted if anything differed)
 //   net_stream send ADDR PORT BYTES SEED   connect (retrying for 120 s), send, half-close,
 //                                          read the receiver's hash
+// A connection that moves nothing for STALL_S seconds ends the run ("stalled"
+// in the line), and recv waits at most ACCEPT_S for the sender.
 // Each prints one line: "stream recv|send BYTES bytes hash H ..." and exits 0
 // only if the receiver got exactly BYTES bytes equal to the stream (and, for
 // send, the receiver's hash equals the sender's). Static, for the guest's
@@ -18,10 +20,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHUNK 65536
+#define STALL_S 60
+#define ACCEPT_S 600
+
+static int stalled; // a read or write gave up after STALL_S seconds of nothing
+
+// Reads and writes on fd (accept, for a listening socket) give up after secs of nothing.
+static void give_up_after(int fd, int secs)
+{
+	struct timeval tv = { .tv_sec = secs };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static const char *stall_text(void)
+{
+	return stalled ? " (stalled: nothing moved for 60 s)" : "";
+}
 
 // The stream: xorshift64* words, little-endian; byte i depends only on SEED and i.
 struct gen {
@@ -66,8 +87,10 @@ static int full_write(int fd, const void *p, size_t n)
 		ssize_t w = write(fd, c, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			stalled |= w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 			return -1;
+		}
 		c += w;
 		n -= (size_t)w;
 	}
@@ -83,8 +106,10 @@ static size_t full_read(int fd, unsigned char *p, size_t n)
 		ssize_t r = read(fd, p + got, n - got);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			stalled |= r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 			break;
+		}
 		got += (size_t)r;
 	}
 	return got;
@@ -100,10 +125,13 @@ static int do_recv(int port, uint64_t bytes, uint64_t seed)
 	double t0;
 
 	setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	give_up_after(ls, ACCEPT_S);
 	if (bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1) || (fd = accept(ls, NULL, NULL)) < 0) {
-		printf("stream recv FAIL: listen on %d: %s\n", port, strerror(errno));
+		printf("stream recv FAIL: listen on %d: %s\n", port,
+		       errno == EAGAIN ? "no connection in 600 s" : strerror(errno));
 		return 1;
 	}
+	give_up_after(fd, STALL_S);
 	t0 = now();
 	for (;;) {
 		size_t n = full_read(fd, got, CHUNK);
@@ -128,8 +156,9 @@ static int do_recv(int port, uint64_t bytes, uint64_t seed)
 	full_write(fd, &reply, sizeof(reply));
 	close(fd);
 	printf("stream recv %s %" PRIu64 " bytes hash %016" PRIx64 " in %.1f s (%.1f MB/s), %" PRIu64
-	       " bytes differ%s%" PRIu64 "\n", ok ? "PASS" : "FAIL", total, h, secs,
-	       secs > 0 ? total / secs / 1e6 : 0.0, bad, bad ? " from byte " : ", first at ", first_bad);
+	       " bytes differ%s%" PRIu64 "%s\n", ok ? "PASS" : "FAIL", total, h, secs,
+	       secs > 0 ? total / secs / 1e6 : 0.0, bad, bad ? " from byte " : ", first at ", first_bad,
+	       stall_text());
 	return !ok;
 }
 
@@ -162,6 +191,7 @@ static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 		printf("stream send FAIL: cannot connect to %s:%d for 120 s\n", addr, port);
 		return 1;
 	}
+	give_up_after(fd, STALL_S);
 	while (sent < bytes) {
 		gen_fill(&g, buf, CHUNK);
 		size_t n = bytes - sent < CHUNK ? (size_t)(bytes - sent) : CHUNK;
@@ -177,8 +207,8 @@ static int do_send(const char *addr, int port, uint64_t bytes, uint64_t seed)
 	close(fd);
 	int ok = sent == bytes && got == sizeof(rh) && rh == h;
 	printf("stream send %s %" PRIu64 " bytes hash %016" PRIx64 " receiver %016" PRIx64
-	       " in %.1f s (%.1f MB/s)\n", ok ? "PASS" : "FAIL", sent, h, rh, secs,
-	       secs > 0 ? sent / secs / 1e6 : 0.0);
+	       " in %.1f s (%.1f MB/s)%s\n", ok ? "PASS" : "FAIL", sent, h, rh, secs,
+	       secs > 0 ? sent / secs / 1e6 : 0.0, stall_text());
 	return !ok;
 }
 
