@@ -110,7 +110,7 @@ int blk_connect(struct blk_dev *d); // read the front's keys, map rings, bind; 0
 void blk_disconnect(struct blk_dev *d); // unmap and unbind everything (no I/O may be in flight)
 int blk_map_pages(struct blk_dev *d, const uint32_t *refs, unsigned n, struct blk_map *m);
 void blk_unmap_pages(struct blk_dev *d, struct blk_map *m);
-void blk_fail(struct blk_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define blk_fail(d, ...) lbk_fail(&(d)->b, "lamina-blkback", LAMINA_BLKIF_KEY_ERROR, __VA_ARGS__)
 
 // blk_io.c: requests.
 int blk_take(struct blk_dev *d); // take requests from every ring; >0 if a budget ran out

@@ -3,7 +3,6 @@
 #include "blk.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,26 +10,6 @@
 #include <unistd.h>
 
 #define PG 4096u
-
-void blk_fail(struct blk_dev *d, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "lamina-blkback: domain %u: %s\n", d->b.domid, msg);
-	lbk_write(&d->b, lbk_be(&d->b, LAMINA_BLKIF_KEY_ERROR), msg);
-}
-
-static int put_uint(struct blk_dev *d, const char *key, unsigned long v)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%lu", v);
-	return lbk_write(&d->b, lbk_be(&d->b, key), s);
-}
 
 int blk_publish(struct blk_dev *d)
 {
@@ -52,7 +31,7 @@ int blk_publish(struct blk_dev *d)
 	int rc;
 
 	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
-		if ((rc = put_uint(d, kv[i].key, kv[i].v)))
+		if ((rc = lbk_write_uint(&d->b, kv[i].key, kv[i].v)))
 			return rc;
 	return 0;
 }

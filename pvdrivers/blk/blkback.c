@@ -145,28 +145,13 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 	return *id ? 0 : usage();
 }
 
-static int fe_state(struct blk_dev *d)
-{
-	unsigned long s;
-
-	return lbk_read_uint(&d->b, lbk_fe(&d->b, LAMINA_BUS_KEY_STATE), &s) ? 0 : (int)s;
-}
-
-static int set_state(struct blk_dev *d, int s)
-{
-	char v[4];
-
-	snprintf(v, sizeof(v), "%d", s);
-	return lbk_write(&d->b, lbk_be(&d->b, LAMINA_BUS_KEY_STATE), v);
-}
-
 // Wait until the front's state satisfies ok(); GO_ON, or STOP (detached, hvd gone).
 static int wait_front(struct blk_dev *d, bool (*ok)(int))
 {
 	char path[256];
 
 	for (;;) {
-		if (ok(fe_state(d)))
+		if (ok(lbk_front_state(&d->b)))
 			return GO_ON;
 		int w = lbk_wait(&d->b, -1, path, sizeof(path));
 		if (w < 0)
@@ -187,7 +172,7 @@ static int check_front(struct blk_dev *d)
 		seen++;
 	if (w < 0 || !seen)
 		return w < 0 ? STOP : GO_ON;
-	w = fe_state(d); // anything but Initialised/Connected ends this connection
+	w = lbk_front_state(&d->b); // anything but Initialised/Connected ends this connection
 	return w == LAMINA_BUS_INITIALISED || w == LAMINA_BUS_CONNECTED ? GO_ON : STOP;
 }
 
@@ -242,15 +227,15 @@ static int one_connection(struct blk_dev *d)
 		return die("cannot publish the disk", d->b.err), STOP;
 	if (wait_front(d, initialised) == STOP)
 		return STOP;
-	if (blk_connect(d) == 0 && set_state(d, LAMINA_BUS_CONNECTED) == 0) {
+	if (blk_connect(d) == 0 && lbk_set_state(&d->b, LAMINA_BUS_CONNECTED) == 0) {
 		fprintf(stderr, "lamina-blkback: domain %u: connected, %u ring(s) of %u page(s)\n",
 			d->b.domid, d->nq, 1u << d->order);
 		serve(d);
 	}
-	set_state(d, LAMINA_BUS_CLOSING);
+	lbk_set_state(&d->b, LAMINA_BUS_CLOSING);
 	blk_drain(d);
 	blk_disconnect(d);
-	set_state(d, LAMINA_BUS_CLOSED);
+	lbk_set_state(&d->b, LAMINA_BUS_CLOSED);
 	fprintf(stderr, "lamina-blkback: domain %u: closed; %lu request(s) waited for mapping room\n",
 		d->b.domid, d->parks);
 	d->parks = 0;

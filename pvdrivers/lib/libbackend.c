@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <hvd_proto.h>
 #include <json-c/json.h>
+#include <lamina/io/bus.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +229,38 @@ int lbk_watch(struct lbk *b, const char *path)
 
 	put_str(rq, "path", path);
 	return simple(b, rq);
+}
+
+int lbk_front_state(struct lbk *b)
+{
+	unsigned long s;
+
+	return lbk_read_uint(b, lbk_fe(b, LAMINA_BUS_KEY_STATE), &s) || s > INT_MAX ? 0 : (int)s;
+}
+
+int lbk_write_uint(struct lbk *b, const char *key, unsigned long v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%lu", v);
+	return lbk_write(b, lbk_be(b, key), s);
+}
+
+int lbk_set_state(struct lbk *b, int state)
+{
+	return lbk_write_uint(b, LAMINA_BUS_KEY_STATE, (unsigned long)state);
+}
+
+void lbk_fail(struct lbk *b, const char *prog, const char *error_key, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: domain %u: %s\n", prog, b->domid, msg);
+	lbk_write(b, lbk_be(b, error_key), msg);
 }
 
 int lbk_map(struct lbk *b, const uint32_t *refs, unsigned n, uint32_t *handle, int *fd)

@@ -40,6 +40,14 @@ int lbk_read(struct lbk *b, const char *path, char *buf, size_t size); // length
 int lbk_read_uint(struct lbk *b, const char *path, unsigned long *out);
 int lbk_write(struct lbk *b, const char *path, const char *val);
 int lbk_watch(struct lbk *b, const char *path);
+// The device's bus state (lamina/io/bus.h) as the front-end last wrote it; 0 (Unknown) if unreadable.
+int lbk_front_state(struct lbk *b);
+int lbk_set_state(struct lbk *b, int state); // the back-end's own state key
+int lbk_write_uint(struct lbk *b, const char *key, unsigned long v); // key in the back-end directory
+// A connection-ending failure: "PROG: domain N: MSG" on stderr and MSG in the
+// back-end directory's error_key, where the front-end and the toolstack read it.
+void lbk_fail(struct lbk *b, const char *prog, const char *error_key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 // Map grant refs[0..n) as one udmabuf: *fd (the caller mmaps and closes it), *handle.
 int lbk_map(struct lbk *b, const uint32_t *refs, unsigned n, uint32_t *handle, int *fd);
 int lbk_unmap(struct lbk *b, uint32_t handle);

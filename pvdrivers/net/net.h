@@ -89,7 +89,7 @@ struct nb_dev {
 int nb_publish(struct nb_dev *d); // facts, then state InitWait
 int nb_connect(struct nb_dev *d); // read the front's keys, map, bind; 0 or -errno (error key written)
 void nb_disconnect(struct nb_dev *d); // unmap and unbind everything, drop queued frames
-void nb_fail(struct nb_dev *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define nb_fail(d, ...) lbk_fail(&(d)->b, "lamina-netback", LAMINA_NETIF_KEY_ERROR, __VA_ARGS__)
 
 // net_io.c: the rings.
 int nb_tx(struct nb_dev *d); // take transmit frames; 1 if the budget ran out

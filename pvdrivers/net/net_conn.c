@@ -3,32 +3,11 @@
 #include "net.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-void nb_fail(struct nb_dev *d, const char *fmt, ...)
-{
-	char msg[300];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "lamina-netback: domain %u: %s\n", d->b.domid, msg);
-	lbk_write(&d->b, lbk_be(&d->b, LAMINA_NETIF_KEY_ERROR), msg);
-}
-
-static int put_uint(struct nb_dev *d, const char *key, unsigned long v)
-{
-	char s[32];
-
-	snprintf(s, sizeof(s), "%lu", v);
-	return lbk_write(&d->b, lbk_be(&d->b, key), s);
-}
 
 int nb_publish(struct nb_dev *d)
 {
@@ -37,11 +16,11 @@ int nb_publish(struct nb_dev *d)
 
 	nb_format_mac(d->cfg.mac, mac);
 	if ((rc = lbk_write(&d->b, lbk_be(&d->b, LAMINA_NETIF_KEY_MAC), mac)) ||
-	    (rc = put_uint(d, LAMINA_NETIF_KEY_MTU, d->cfg.mtu)) ||
-	    (rc = put_uint(d, LAMINA_NETIF_KEY_OFFLOAD, 1)) ||
-	    (rc = put_uint(d, LAMINA_NETIF_KEY_SPLIT, 1)))
+	    (rc = lbk_write_uint(&d->b, LAMINA_NETIF_KEY_MTU, d->cfg.mtu)) ||
+	    (rc = lbk_write_uint(&d->b, LAMINA_NETIF_KEY_OFFLOAD, 1)) ||
+	    (rc = lbk_write_uint(&d->b, LAMINA_NETIF_KEY_SPLIT, 1)))
 		return rc;
-	return put_uint(d, LAMINA_BUS_KEY_STATE, LAMINA_BUS_INITWAIT); // last: the facts are there
+	return lbk_write_uint(&d->b, LAMINA_BUS_KEY_STATE, LAMINA_BUS_INITWAIT); // last: the facts are there
 }
 
 // A front key as a number in [min, max]; an absent key is dflt if dflt >= 0.

@@ -126,21 +126,6 @@ static int parse(int argc, char **argv, struct nb_dev *d, const char **sock, uns
 	return 0;
 }
 
-static int fe_state(struct nb_dev *d)
-{
-	unsigned long s;
-
-	return lbk_read_uint(&d->b, lbk_fe(&d->b, LAMINA_BUS_KEY_STATE), &s) ? 0 : (int)s;
-}
-
-static int set_state(struct nb_dev *d, int s)
-{
-	char v[4];
-
-	snprintf(v, sizeof(v), "%d", s);
-	return lbk_write(&d->b, lbk_be(&d->b, LAMINA_BUS_KEY_STATE), v);
-}
-
 // Watch events and the front's state: GO_ON while it stays connected.
 static int check_front(struct nb_dev *d)
 {
@@ -151,7 +136,7 @@ static int check_front(struct nb_dev *d)
 		seen++;
 	if (w < 0 || !seen)
 		return w < 0 ? STOP : GO_ON;
-	w = fe_state(d); // anything but Initialised/Connected ends this connection
+	w = lbk_front_state(&d->b); // anything but Initialised/Connected ends this connection
 	return w == LAMINA_BUS_INITIALISED || w == LAMINA_BUS_CONNECTED ? GO_ON : STOP;
 }
 
@@ -210,7 +195,7 @@ static int wait_front(struct nb_dev *d, bool (*ok)(int))
 	int w;
 
 	for (;;) {
-		if (look && ok(fe_state(d)))
+		if (look && ok(lbk_front_state(&d->b)))
 			return GO_ON;
 		look = false;
 		while ((w = lbk_wait(&d->b, 0, path, sizeof(path))) == 1)
@@ -318,16 +303,16 @@ static int one_connection(struct nb_dev *d)
 		return die("cannot publish the interface", d->b.err), STOP;
 	if (wait_front(d, initialised) == STOP)
 		return STOP;
-	if (nb_connect(d) == 0 && set_state(d, LAMINA_BUS_CONNECTED) == 0) {
+	if (nb_connect(d) == 0 && lbk_set_state(&d->b, LAMINA_BUS_CONNECTED) == 0) {
 		fprintf(stderr, "lamina-netback: domain %u: connected, offload %s, %s event channel%s, host %s\n",
 			d->b.domid, d->cfg.offload ? "on" : "off", d->split ? "split" : "one",
 			d->split ? "s" : "", d->host.name);
 		serve(d);
 	}
-	set_state(d, LAMINA_BUS_CLOSING);
+	lbk_set_state(&d->b, LAMINA_BUS_CLOSING);
 	nb_flush(d);
 	nb_disconnect(d);
-	set_state(d, LAMINA_BUS_CLOSED);
+	lbk_set_state(&d->b, LAMINA_BUS_CLOSED);
 	report(d);
 	return wait_front(d, reinit);
 }
