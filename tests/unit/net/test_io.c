@@ -34,9 +34,12 @@ int64_t nb_now_ns(void)
 	return clock_ns;
 }
 
-void nb_fail(struct nb_dev *d, const char *fmt, ...)
+// nb_fail (net.h) is libbackend's lbk_fail.
+void lbk_fail(struct lbk *b, const char *prog, const char *error_key, const char *fmt, ...)
 {
-	(void)d;
+	(void)b;
+	(void)prog;
+	(void)error_key;
 	(void)fmt;
 	fails++;
 }
