@@ -8,6 +8,18 @@ export LAMINA_LOG_DIR=/payload/log LAMINA_STATE_DIR=/payload/state
 # ignores it: the shell's poweroff ends the testbed at once instead.
 printf 'poweroff() { sync; /bin/busybox poweroff -f; }\nhalt() { poweroff; }\n' > /payload/.shrc
 export ENV=/payload/.shrc
+# The testbed is a busybox root: laminad runs ip, nft and dnsmasq from
+# /usr/sbin before PATH (where /bin/ip is busybox's, without tuntap), and
+# dnsmasq drops to user nobody. Give it what a Debian host has.
+if [ -n "${LAMINA_IN_TESTBED:-}" ]; then
+  mkdir -p /usr/sbin /etc
+  for t in ip nft dnsmasq; do
+    [ -x "/payload/bin/$t" ] && [ ! -e "/usr/sbin/$t" ] && ln -s "/payload/bin/$t" "/usr/sbin/$t"
+  done
+  grep -q '^nobody:' /etc/passwd 2> /dev/null ||
+    { echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' >> /etc/passwd
+      printf 'nogroup:x:65534:\ndip:x:30:\n' >> /etc/group; }
+fi
 dmesg -n 1 2> /dev/null   # the testbed kernel's warnings would land in the middle of the prompt
 cat <<'MSG'
 
