@@ -19,7 +19,8 @@
 
 #define NB_MAP_CHUNK 64u // refs per lbk_map (lamina-hvd's limit)
 #define NB_MAX_MAPS (2 * ((LAMINA_NETIF_MAX_BUFFERS + NB_MAP_CHUNK - 1) / NB_MAP_CHUNK))
-#define NB_TX_BUDGET 64u // frames taken off the transmit ring per turn
+#define NB_TX_BUDGET 64u // frames taken off the transmit ring per turn...
+#define NB_TX_REQ_BUDGET (NB_TX_BUDGET * LAMINA_NETIF_MAX_FRAGS) // ...and requests
 #define NB_HOST_BUDGET 64u // frames read from the host per turn
 #define NB_RING_SLOTS 256u // both rings (netif.h asserts it)
 

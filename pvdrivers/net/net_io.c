@@ -119,7 +119,7 @@ static int tx_one(struct nb_dev *d, const struct lamina_netif_tx_request *rq)
 int nb_tx(struct nb_dev *d)
 {
 	struct lamina_netif_tx_request rq = { 0 };
-	unsigned frames = 0;
+	unsigned frames = 0, reqs = 0;
 	int rc = 0;
 
 	if (d->tx_held) {
@@ -128,7 +128,11 @@ int nb_tx(struct nb_dev *d)
 		tx_send(d);
 		frames++;
 	}
-	while (!d->tx_held && frames < NB_TX_BUDGET && (rc = lamina_netif_tx_take_request(&d->tx, &rq)) == 1)
+	// Requests are budgeted too: the tail of an over-long frame is answered
+	// as it comes and ends no frame, so a front posting MORE_DATA without
+	// end would keep us here for ever.
+	while (!d->tx_held && frames < NB_TX_BUDGET && reqs++ < NB_TX_REQ_BUDGET &&
+	       (rc = lamina_netif_tx_take_request(&d->tx, &rq)) == 1)
 		frames += (unsigned)tx_one(d, &rq);
 	if (d->tx_held)
 		return 0; // the ring is not armed: nothing is taken until the frame goes
@@ -151,13 +155,16 @@ static void rx_answer(struct nb_dev *d, uint16_t id, uint16_t flags, int status)
 	d->push_rx = true;
 }
 
-// Take every posted buffer off the ring into the stash (a bad ref is answered ERROR).
+// Take posted buffers off the ring into the stash (a bad ref is answered
+// ERROR), at most a ring's worth per call: a bad ref, answered at once,
+// frees its slot, so a front posting them without end would keep us here.
 static void rx_take(struct nb_dev *d)
 {
 	struct lamina_netif_rx_request rq = { 0 };
 	int rc = 0;
 
-	while (d->nstash < NB_RING_SLOTS && (rc = lamina_netif_rx_take_request(&d->rx, &rq)) == 1) {
+	for (unsigned n = 0; n < NB_RING_SLOTS && d->nstash < NB_RING_SLOTS &&
+	     (rc = lamina_netif_rx_take_request(&d->rx, &rq)) == 1; n++) {
 		uint8_t *page = rq.gref < NB_GREFS ? d->rxp[rq.gref] : NULL;
 		if (!page) {
 			d->st.rx_bufs_bad++;
