@@ -127,4 +127,5 @@ int blk_uring_setup(struct blk_dev *d);
 int blk_nbd_open(struct blk_dev *d); // connect to d->path (URI) or run qemu-nbd on it (d->format)
 bool blk_is_nbd_uri(const char *path);
 int blk_die(const char *what, const char *detail); // blkback.c: report, tell the toolstack; 1
+int64_t blk_now_ns(void); // blkback.c: CLOCK_MONOTONIC in nanoseconds
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PG 4096u
@@ -130,21 +129,13 @@ static int launch(struct blk_dev *d, struct blk_slot *s)
 	return st;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 // No room to map s now: it keeps its slot and id, and waits for room.
 static void park(struct blk_dev *d, struct blk_slot *s)
 {
 	s->busy = true;
 	s->q->busy++;
 	d->parked = s;
-	d->parked_ns = now_ns();
+	d->parked_ns = blk_now_ns();
 	d->room = false;
 	if (!d->parks++ && d->verbose) // the first one says why; the rest are counted
 		fprintf(stderr, "lamina-blkback: request %llu parked: %s\n",
@@ -199,8 +190,8 @@ int blk_unpark(struct blk_dev *d)
 	d->room = false;
 	st = launch(d, s);
 	if (st == BLK_PARK && d->inflight)
-		d->parked_ns = now_ns(); // our own I/O holds the room: it will free it
-	if (st == BLK_PARK && now_ns() - d->parked_ns < BLK_PARK_MAX_NS)
+		d->parked_ns = blk_now_ns(); // our own I/O holds the room: it will free it
+	if (st == BLK_PARK && blk_now_ns() - d->parked_ns < BLK_PARK_MAX_NS)
 		return 1;
 	if (st == BLK_PARK) // others hold the room, or it can never fit: say so, do not hang
 		st = LAMINA_BLKIF_RSP_ERROR, s->plan.why = "no room to map its pages";

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WAIT_MS 1000 // longest sleep before looking at the front's state again
@@ -49,6 +50,14 @@ static int usage(void)
 		"[--max-indirect N] [--verbose] [--socket PATH] [--ready-fd FD] [--format FMT] ID DEVID IMAGE|NBD-URI\n");
 	ready("ERR bad arguments (lamina-blkback --help)\n", "", "");
 	return 2;
+}
+
+int64_t blk_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000ll + ts.tv_nsec;
 }
 
 int blk_die(const char *what, const char *detail)

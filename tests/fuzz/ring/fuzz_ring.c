@@ -8,7 +8,7 @@
 #include "con.h"
 #include "store_db.h"
 #include "store_svc.h"
-#include "ring/shim_int.h"
+#include "common/shim_int.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
@@ -44,9 +44,9 @@ static void guest_put(uint8_t *ring, uint32_t size, void *prod, const void *src,
 
 /* Run one back-end step; a dead ring must not be touched. */
 #define BACKEND(dead, call) do { \
-	bool was_dead_ = (dead); unsigned long before_ = fzp.accesses; \
-	fzp.in_backend = true; call; fzp.in_backend = false; \
-	if (was_dead_ && fzp.accesses != before_) \
+	bool was_dead_ = (dead); unsigned long before_ = fz.accesses; \
+	fz.in_backend = true; call; fz.in_backend = false; \
+	if (was_dead_ && fz.accesses != before_) \
 		fz_fail("the back-end touched the ring after declaring it corrupt"); \
 } while (0)
 
@@ -100,7 +100,7 @@ static void run_store(void)
 	if (!r || !db)
 		fz_fail("out of memory");
 	__builtin_memset(r, 0, 4096);
-	fz_page_setup((uint8_t *)r, offsetof(struct lamina_store_ring, req),
+	struct fz_region *pg = fz_page_setup((uint8_t *)r, offsetof(struct lamina_store_ring, req),
 		      offsetof(struct lamina_store_ring, req) + LAMINA_STORE_RING_BYTES,
 		      offsetof(struct lamina_store_ring, req_cons));
 	store_db_mkdir(db, 0, 0, "/local/domain/1");
@@ -110,8 +110,8 @@ static void run_store(void)
 		fz_fail("out of memory");
 	for (unsigned i = 0; i < MAX_OPS && fz.left; i++)
 		store_op(r, i);
-	if (!store_conn_error(conn) && fzp.data_reads != fzp.cons)
-		fz_fail("%lu request bytes read but the consumer index says %u", fzp.data_reads, fzp.cons);
+	if (!store_conn_error(conn) && pg->data_reads != pg->idx)
+		fz_fail("%lu request bytes read but the consumer index says %u", pg->data_reads, pg->idx);
 	store_conn_free(conn);
 	conn = NULL;
 	store_db_free(db);
@@ -185,14 +185,14 @@ static void run_console(void)
 	__builtin_memset(page, 0, 4096);
 	c.ring = (struct lamina_console_ring *)page;
 	out_bytes = in_given = 0;
-	fz_page_setup(page, offsetof(struct lamina_console_ring, out),
+	struct fz_region *pg = fz_page_setup(page, offsetof(struct lamina_console_ring, out),
 		      offsetof(struct lamina_console_ring, out) + LAMINA_CONSOLE_OUT_BYTES,
 		      offsetof(struct lamina_console_ring, out_cons));
 	for (unsigned i = 0; i < MAX_OPS && fz.left; i++)
 		console_op(&c);
-	if (!c.dead && (fzp.data_reads != out_bytes || out_bytes != fzp.cons || c.out_cons != fzp.cons))
+	if (!c.dead && (pg->data_reads != out_bytes || out_bytes != pg->idx || c.out_cons != pg->idx))
 		fz_fail("output: %lu bytes read, %lu delivered, consumer index %u (own %u)",
-			fzp.data_reads, out_bytes, fzp.cons, c.out_cons);
+			pg->data_reads, out_bytes, pg->idx, c.out_cons);
 	if (!c.dead && in_given != c.in_prod)
 		fz_fail("input: %lu bytes given, %u put in the ring", in_given, c.in_prod);
 	free(page);
@@ -202,6 +202,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	if (!size)
 		return 0;
+	fz.name = "ring";
 	fz.p = data + 1;
 	fz.left = size - 1;
 	if (data[0] & 1)
