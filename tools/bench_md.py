@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
 # bench_md.py: the suite's report as Markdown (report.md) and its short summary for the terminal.
+import bench_blk
 import bench_net
 
 INVARIANCE = (
@@ -119,9 +120,9 @@ def _plot(report, fam):
     if not p:
         return ""
     if p["files"]:
-        png = next((f for f in p["files"] if f.endswith(".png")), p["files"][0])
-        svg = next((f for f in p["files"] if f.endswith(".svg")), png)
-        return "\n[![%s](%s)](%s)\n" % (fam, png, svg)
+        pngs = [f for f in p["files"] if f.endswith(".png")] or p["files"][:1]
+        return "".join("\n[![%s](%s)](%s)\n" % (fam, png, png[:-4] + ".svg" if png[:-4] + ".svg" in p["files"] else png)
+                       for png in pngs)
     return "\nNo chart: %s.\n" % p["reason"]
 
 
@@ -140,6 +141,11 @@ def render(report):
                 out.append(bench_net.render(report["net_part"], notes))
             else:
                 out.append("Not measured in this run: %s.\n" % report["plots"]["net"]["reason"])
+        elif fam["id"] == "block":
+            out.append(_value_table(report, "block", notes))
+            if report.get("blk_part"):
+                out.append("\nThe blk part (tools/bench blk, blk.json), every workload:\n")
+                out.append(bench_blk.render(report["blk_part"], notes))
         elif fam["id"] == "exits":
             out.append("KVM's exit counters (debugfs, the same files for QEMU's VMs and Lamina's) "
                        "over one extra batch of each workload, less an empty batch's, per operation; "

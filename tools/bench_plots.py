@@ -116,22 +116,22 @@ def draw(report, family, outdir):
     return files, None
 
 
+def _part_plots(report, part):
+    p = report.get(part + "_part")
+    if p and p.get("plots", {}).get("files"):
+        return {"files": p["plots"]["files"], "reason": p["plots"].get("reason")}
+    return {"files": [], "reason": (p["plots"]["reason"] if p and p.get("plots") else
+                                    report.get(part + "_reason") or "not run")}
+
+
 def draw_all(report, outdir):
     """Every family's chart: {family: {"files": [...]} or {"reason": ...}}."""
     CONFIG_ORDER[:] = report["configurations"]
     out = {}
     for fam in report["families"]:
         fid = fam["id"]
-        if fid == "net":   # the net part's own charts (tools/bench_net.py), when it ran with the suite
-            np_ = report.get("net_part")
-            out[fid] = ({"files": np_["plots"]["files"], "reason": np_["plots"].get("reason")}
-                        if np_ and np_.get("plots", {}).get("files") else
-                        {"files": [], "reason": np_["plots"]["reason"] if np_ and np_.get("plots") else
-                         report.get("net_reason") or "not run"})
-            continue
-        if fid == "block":
-            wl = next(w for w in report["workloads"] if w["family"] == fid)
-            out[fid] = {"files": [], "reason": wl.get("absent") or "no data"}
+        if fam.get("part"):   # the net and blk parts' own charts (tools/bench_net.py, bench_blk.py), when they ran
+            out[fid] = _part_plots(report, fam["part"])
             continue
         if not shutil.which("gnuplot"):
             out[fid] = {"files": [], "reason": "gnuplot is not installed (make deps installs gnuplot-nox)"}

@@ -3,6 +3,7 @@
 # check-report.py: checks a suite report's structure (tools/bench-report's output): every configuration, reasons for empty cells, JSON, plots.
 """usage: check-report.py DIR [CONFIG ...]
        check-report.py --net DIR [CONFIG ...]   (the net part's DIR/net.json)
+       check-report.py --blk DIR [CONFIG ...]   (the blk part's DIR/blk.json)
 
 Prints one line per problem and exits 1 if there is any. CONFIG...: the
 configurations the run measured (default: all); each must have a value in
@@ -14,6 +15,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
 import bench_meta as meta  # noqa: E402
 import bench_net  # noqa: E402
+import bench_blk  # noqa: E402
 
 problems = []
 
@@ -106,6 +108,64 @@ def check_net(nj, where, measured=None):
     need(isinstance(nj.get("goals"), list) and nj["goals"], "%s: no goals" % where)
 
 
+def check_blk(bj, where, measured=None):
+    """Every key blk.<config>.<workload>.<metric> of the blk part: a number, or a written reason."""
+    cfgs = bj.get("blk")
+    if not need(isinstance(cfgs, dict), "%s: no \"blk\" object" % where):
+        return
+    for c in bench_blk.CONFIGS:
+        row = cfgs.get(c["id"])
+        if not need(isinstance(row, dict), "%s: blk.%s is missing" % (where, c["id"])):
+            continue
+        for wl in bench_blk.WORKLOADS:
+            cell = row.get(wl["id"])
+            if not need(isinstance(cell, dict), "%s: key blk.%s.%s is missing" % (where, c["id"], wl["id"])):
+                continue
+            for m in bench_blk.metrics_of(wl):
+                k = "blk.%s.%s.%s" % (c["id"], wl["id"], m)
+                if not need(m in cell, "%s: key %s is missing" % (where, k)):
+                    continue
+                if cell[m] is None:
+                    why = bj.get("reasons", {}).get(c["id"], {}).get(wl["id"], {}).get(m)
+                    need(isinstance(why, str) and len(why) > 10, "%s: empty %s has no written reason" % (where, k))
+                else:
+                    need(isinstance(cell[m], (int, float)), "%s: %s is not a number" % (where, k))
+        if measured and c["id"] in measured:
+            need(any(v is not None for cell in row.values() for v in cell.values()),
+                 "%s: configuration %s was run but has no blk value" % (where, c["id"]))
+    for base in ("qemu_virtio", "qemu_full", "native"):
+        need("lamina_to_" + base in bj.get("ratios", {}), "%s: no ratios Lamina / %s" % (where, base))
+    need(isinstance(bj.get("goals"), list) and bj["goals"], "%s: no goals" % where)
+
+
+def check_part_plots(d, pj, what):
+    p = pj.get("plots", {})
+    if p.get("files"):
+        for f in p["files"]:
+            path = os.path.join(d, f)
+            need(os.path.isfile(path) and os.path.getsize(path) > 1000, "%s plot %s is missing or empty" % (what, f))
+    else:
+        need(isinstance(p.get("reason"), str) and p["reason"], "%s.json: no plot and no reason" % what)
+
+
+def check_part(kind, d, measured):
+    """--net DIR / --blk DIR: the part's own JSON."""
+    try:
+        with open(os.path.join(d, kind + ".json")) as f:
+            pj = json.load(f)
+    except (OSError, ValueError) as e:
+        print("%s.json: not parseable JSON: %s" % (kind, e))
+        return 1
+    if kind == "net":
+        check_net(pj, "net.json", measured or [c["id"] for c in bench_net.CONFIGS])
+    else:
+        check_blk(pj, "blk.json", measured or [c["id"] for c in bench_blk.CONFIGS])
+    check_part_plots(d, pj, kind)
+    for x in problems:
+        print(x)
+    return 1 if problems else 0
+
+
 def check_md(d, r):
     try:
         with open(os.path.join(d, "report.md")) as f:
@@ -122,24 +182,8 @@ def main():
     if len(sys.argv) < 2:
         print(__doc__)
         return 2
-    if sys.argv[1] == "--net" and len(sys.argv) > 2:
-        try:
-            with open(os.path.join(sys.argv[2], "net.json")) as f:
-                nj = json.load(f)
-        except (OSError, ValueError) as e:
-            print("net.json: not parseable JSON: %s" % e)
-            return 1
-        check_net(nj, "net.json", sys.argv[3:] or [c["id"] for c in bench_net.CONFIGS])
-        p = nj.get("plots", {})
-        if p.get("files"):
-            for f in p["files"]:
-                path = os.path.join(sys.argv[2], f)
-                need(os.path.isfile(path) and os.path.getsize(path) > 1000, "net plot %s is missing or empty" % f)
-        else:
-            need(isinstance(p.get("reason"), str) and p["reason"], "net.json: no plot and no reason")
-        for x in problems:
-            print(x)
-        return 1 if problems else 0
+    if sys.argv[1] in ("--net", "--blk") and len(sys.argv) > 2:
+        return check_part(sys.argv[1][2:], sys.argv[2], sys.argv[3:])
     d = sys.argv[1]
     measured = sys.argv[2:] or [c["id"] for c in meta.CONFIGS]
     unknown = [c for c in measured if c not in [x["id"] for x in meta.CONFIGS]]
@@ -161,6 +205,8 @@ def main():
     check_plots(r, d)
     if "net" in r:
         check_net(dict(r.get("net_part") or {}, net=r["net"]), "report.json")
+    if "blk" in r:
+        check_blk(dict(r.get("blk_part") or {}, blk=r["blk"]), "report.json")
     check_md(d, r)
     for p in problems:
         print(p)

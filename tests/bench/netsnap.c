@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// netsnap.c: one line of host-side counters for the net benchmark: CPU time of the VM processes and back-ends, the whole host's, and KVM's exit counters of their VMs.
+// netsnap.c: one line of host-side counters for the net and blk benchmarks: CPU time of the VM processes and back-ends, the whole host's, and KVM's exit counters of their VMs.
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench-report-structure.sh: the benchmark suite at its smallest size produces a whole report (every configuration, reasons for empty cells, JSON, plots).
+# bench-report-structure.sh: the benchmark suite and its blk part at their smallest size produce a whole report (every configuration, reasons for empty cells, JSON, plots).
 # It checks structure only, never speed: speed goals live in `make bench`
 # as ratios. The run is one round of tiny batches in one testbed (or
-# natively); tests/bench/check-report.py judges the report, and a
-# self-test first proves the checker fails a report with a cell's reason
-# taken away.
+# natively), and the blk part's one round of 1 s fio jobs in another;
+# tests/bench/check-report.py judges the reports, and self-tests first
+# prove the checker fails a report with a reason taken away.
 # RESULT bench/report-structure
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,7 +21,7 @@ run() {
 mkdir -p "$(dirname "$out")"
 run
 # The testbed sometimes dies under nested load (docs/testbed-failures.md): once more.
-if grep -qE "^lamina-run: ('bench-suite': the testbed stopped|TIMEOUT)" "$out.log"; then
+if grep -qE "^lamina-run: ('bench-(suite|blk)': the testbed stopped|TIMEOUT)" "$out.log"; then
   echo "bench-report-structure: the testbed died; once more"
   mv "$out.log" "$out.first.log"; run
 fi
@@ -47,6 +47,35 @@ python3 "$top/tests/bench/check-report.py" "$st" > "$st/why" &&
 grep -q 'has no written reason' "$st/why" || fail "self-test: the checker failed for another reason: $(head -n 1 "$st/why")"
 
 why=$(python3 "$top/tests/bench/check-report.py" "$out" 2>&1) || fail "$(echo "$why" | head -n 5 | paste -sd ';' -) (report in $out)"
+
+# The blk part (tools/bench blk, in the smallest run): every key
+# blk.<config>.<workload>.<metric> with a value or a written reason, in
+# blk.json and in report.json; a copy with one reason taken away must fail.
+[ -f "$out/blk.json" ] || fail "no blk.json: the blk part did not report (see $out.log)"
+why=$(python3 "$top/tests/bench/check-report.py" --blk "$out" native lamina qemu_virtio qemu_full 2>&1) ||
+  fail "blk part: $(echo "$why" | head -n 5 | paste -sd ';' -) (in $out)"
+why=$(python3 - "$out/report.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if "randread_4k_qd32" not in r.get("blk", {}).get("lamina", {}):
+    print("report.json has no blk.lamina.randread_4k_qd32")
+elif r.get("blk_reason") or "tools/bench blk" in (r["cells"]["fio_randread_4k_iops"]["lamina"]["reason"] or ""):
+    print("report.json's block cells did not take the blk part's results")
+PY
+)
+[ -z "$why" ] || fail "$why"
+bst=$st/blk; mkdir -p "$bst"; cp -r "$out/blk.json" "$out/plots" "$bst/"
+python3 - "$bst/blk.json" <<'PY' || fail "self-test: could not tamper with blk.json"
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = r["blk"]["native"]["randread_4k_qd1"]
+c["user_exits_per_req"] = None
+r["reasons"]["native"]["randread_4k_qd1"].pop("user_exits_per_req", None)
+json.dump(r, open(sys.argv[1], "w"))
+PY
+python3 "$top/tests/bench/check-report.py" --blk "$bst" > "$bst/why" &&
+  fail "self-test: the checker passed a blk.json with an empty key without a reason"
+grep -q 'has no written reason' "$bst/why" || fail "self-test: the blk checker failed for another reason: $(head -n 1 "$bst/why")"
 
 # The net part (tools/bench net): two VMs per configuration take about four
 # minutes at the smallest size in the testbed, so the check does not run it
