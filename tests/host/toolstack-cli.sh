@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# toolstack-cli.sh: small CLI promises (fake back-end): network-attach prints the MAC network-detach takes; a stale socket is reported as stale.
+# toolstack-cli.sh: small CLI promises (fake back-end): network-attach prints the MAC network-detach takes; options may follow the name; a stale socket is reported as stale.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 b=${O:-$top/build}/toolstack
 name=toolstack/cli-small
@@ -17,6 +17,8 @@ printf '<domain><name>n1</name><memory unit="MiB">64</memory><vcpu>1</vcpu><os><
 out=$("$b/lamina" network-attach n1) || fail "network-attach failed: $out"
 mac=$(echo "$out" | grep -oE '([0-9a-f]{2}:){5}[0-9a-f]{2}') || fail "network-attach printed no MAC: $out"
 "$b/lamina" network-detach n1 "$mac" > /dev/null || fail "network-detach of the printed MAC $mac failed"
+out=$("$b/lamina" network-attach n1 --mac=02:4c:4d:00:00:77 2>&1) || fail "an option after the name was refused: $out"
+"$b/lamina" network-detach n1 02:4c:4d:00:00:77 > /dev/null || fail "network-detach of 02:4c:4d:00:00:77 failed"
 kill -9 "$pid"; wait "$pid" 2>/dev/null; pid=
 [ -S "$t/run/laminad.sock" ] || fail "kill -9 left no socket to test with"
 out=$("$b/lamina" list 2>&1) && fail "list succeeded without laminad"

@@ -29,7 +29,8 @@ int getopt_cmd(const struct cmd *c, int argc, char **argv, const char *shortopts
 	char so[64];
 	int ch;
 
-	snprintf(so, sizeof(so), "+h%s", shortopts ? shortopts : "");
+	// GNU order: options may follow the domain name (lamina network-attach mine --network n)
+	snprintf(so, sizeof(so), "h%s", shortopts ? shortopts : "");
 	ch = getopt_long(argc, argv, so, longopts ? longopts : help_only, NULL);
 	if (ch == 'h') {
 		usage(c, false);
