@@ -146,8 +146,23 @@ static void match(unsigned q, const struct lamina_blkif_response *r)
 	if (r->status != LAMINA_BLKIF_RSP_OKAY && r->status != LAMINA_BLKIF_RSP_ERROR &&
 	    r->status != LAMINA_BLKIF_RSP_EOPNOTSUPP)
 		fz_fail("ring %u: response status %d", q, r->status);
-	for (unsigned i = 0; i < f->nrec; i++) {
-		if (f->rec[i].rq.id != r->id || f->rec[i].rq.op != r->op || !admits(f, &f->rec[i].rq, r->status))
+	/*
+	 * io/blkif.h: a request whose id is that of another request of the
+	 * same ring still in flight is answered ERROR "and leaves the first one
+	 * alone". Responses are harvested before each take, so two unanswered
+	 * records with one id are exactly that: the oldest is the first, every
+	 * later one a duplicate taken while it was in flight. A response
+	 * carries only (id, op), so when both fit, a refusal is the newest
+	 * duplicate's (searching newest first), and a duplicate is never
+	 * answered OKAY (that is the first's, whose I/O the engine did).
+	 */
+	for (unsigned i = f->nrec; i-- > 0;) {
+		const struct rec *first;
+		if (f->rec[i].rq.id != r->id || f->rec[i].rq.op != r->op)
+			continue;
+		if (r->status == LAMINA_BLKIF_RSP_OKAY && rec_count(f, r->id, &first) > 1 && first != &f->rec[i])
+			continue;
+		if (!admits(f, &f->rec[i].rq, r->status))
 			continue;
 		__builtin_memmove(&f->rec[i], &f->rec[i + 1], (f->nrec - i - 1) * sizeof(f->rec[0]));
 		f->nrec--;
