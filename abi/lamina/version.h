@@ -27,10 +27,13 @@
  * (io/blkif.h); 1.5, a frame the guest does not own is unmapped for it
  * (touching one crashes the domain) and `LAMINA_MEM_MAX_RUNS` bounds how
  * scattered those frames may be (memory.h); 1.6, the network protocol's
- * buffer pools, offload header and split event channels (io/netif.h).
+ * buffer pools, offload header and split event channels (io/netif.h);
+ * 1.7, a device detached on the toolstack's request leaves the guest's
+ * store, and a front-end writes its state only while `backend` exists
+ * (io/bus.h, Unplug).
  */
 #define LAMINA_ABI_MAJOR 1u
-#define LAMINA_ABI_MINOR 6u  /* 1.6: the network protocol (io/netif.h) */
+#define LAMINA_ABI_MINOR 7u  /* 1.7: unplug (io/bus.h) */
 #define LAMINA_ABI_VERSION ((LAMINA_ABI_MAJOR << 16) | LAMINA_ABI_MINOR)
 #define LAMINA_ABI_VERSION_MAJOR(v) ((lamina_u32)(v) >> 16)
 #define LAMINA_ABI_VERSION_MINOR(v) ((lamina_u32)(v) & 0xffffu)

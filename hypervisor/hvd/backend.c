@@ -120,7 +120,12 @@ void bk_release(struct hvd *h, struct hvd_backend *b, bool dom_alive)
 	for (unsigned i = 0; i < BK_MAPS; i++)
 		if (b->map[i])
 			drop_map(h, b, i);
-	if (dom_alive) {
+	if (dom_alive && b->detach_by && !b->cut_off) {
+		// asked to go, and it went (hot-unplug): the device leaves the
+		// guest's store, and its bus removes it (io/bus.h, Unplug)
+		hv_store_rm(h->hv, b->fe);
+		hv_store_rm(h->hv, b->be);
+	} else if (dom_alive) { // it died or quit: Closed, for the next back-end
 		snprintf(state, sizeof(state), "%d", LAMINA_BUS_CLOSED);
 		store_put(h, b->be, LAMINA_BUS_KEY_STATE, state);
 	}
@@ -177,6 +182,7 @@ void bk_pump(struct hvd *h)
 		relay_kicks(b);
 		if (b->detach_by && now >= b->detach_by) {
 			fprintf(stderr, "lamina-hvd: back-end of %s did not detach in time: cut off\n", b->be);
+			b->cut_off = true;
 			h->conns[i]->dead = true;
 		}
 	}

@@ -47,6 +47,7 @@ struct hvd_backend {
 	char *watch[BK_WATCHES]; // watched paths; watch i has token "bk<serial>.<i>"
 	unsigned serial; // unique per back-end connection while hvd runs
 	int64_t detach_by; // CLOCK_MONOTONIC ns: cut off if still here then; 0 = not asked
+	bool cut_off; // it was asked to detach and did not: no unplug, the next back-end takes over
 };
 
 // A store watch event on its way from the store's thread to the loop.

@@ -28,6 +28,18 @@
  * Writes of several keys plus `state` are done in one store transaction,
  * so the peer never sees the state before the keys.
  *
+ * ## Unplug
+ *
+ * A back-end that dies or quits leaves both directories; its `state` says
+ * `CLOSED` and the front-end waits for the next back-end (a restart). A
+ * back-end the toolstack asks to detach goes `CLOSING`, waits for its
+ * requests, goes `CLOSED` and leaves; the toolstack then removes both
+ * directories. The front directory's disappearance is the unplug: the
+ * front-end releases the device (a disk is deleted with whatever I/O it
+ * still had failed). A front-end writes its `state` only while its
+ * `backend` key exists, in one transaction, so that it never makes a
+ * removed directory again.
+ *
  * Keys every device has (type-specific ones are in io/blkif.h, io/netif.h):
  *
  * | key (front dir) | meaning |

@@ -128,7 +128,16 @@ int hv_store_write(struct hv *hv, const char *path, const char *val)
 }
 
 int hv_store_mkdir(struct hv *hv, const char *path) { return hv_store_write(hv, path, ""); }
-int hv_store_rm(struct hv *hv, const char *path) { (void)hv; (void)path; return 0; }
+int hv_store_rm(struct hv *hv, const char *path) // the node and all below
+{
+	size_t n = strlen(path);
+
+	(void)hv;
+	for (int i = 0; i < DBL_NODES; i++)
+		if (!strncmp(nodes[i].path, path, n) && (!nodes[i].path[n] || nodes[i].path[n] == '/'))
+			memset(&nodes[i], 0, sizeof(nodes[i]));
+	return 0;
+}
 int hv_store_set_perms(struct hv *hv, const char *path, const char *perms)
 {
 	(void)hv;

@@ -472,6 +472,36 @@ START_TEST(backend_release_drops_everything)
 }
 END_TEST
 
+// io/bus.h, Unplug: a back-end that leaves when asked takes the device out
+// of the guest's store; one cut off for not leaving leaves it Closed for the
+// next back-end.
+START_TEST(backend_detach_unplugs_unless_cut_off)
+{
+	const char *again = "{\"op\":\"backend-attach\",\"id\":1,\"type\":\"echo\",\"devid\":0}";
+	json_object *rep;
+
+	ck_assert_int_eq(attach_echo(), 1);
+	bk_ask_detach(conn.bk, "asked");
+	bk_release(&h, conn.bk, true);
+	ck_assert_ptr_null(dbl_store("/local/domain/1/device/echo/0/backend"));
+	ck_assert_ptr_null(dbl_store("/local/domain/0/backend/echo/1/0/state"));
+	ck_assert_ptr_null(dbl_store("/local/domain/0/backend/echo/1/0/frontend"));
+
+	rep = call(again); // the next back-end of the same device
+	ck_assert_msg(ok(rep), "attach: %s", field(rep, "message"));
+	json_object_put(rep);
+	bk_ask_detach(conn.bk, "asked");
+	conn.bk->detach_by = 1; // long past
+	conn.dead = false; // the double's connection cannot take the event
+	bk_pump(&h);
+	ck_assert(conn.dead && conn.bk->cut_off);
+	bk_release(&h, conn.bk, true);
+	ck_assert_str_eq(dbl_store("/local/domain/0/backend/echo/1/0/state"), "6");
+	ck_assert_str_eq(dbl_store("/local/domain/1/device/echo/0/backend"),
+			 "/local/domain/0/backend/echo/1/0");
+}
+END_TEST
+
 START_TEST(backend_watch_events_reach_their_backend)
 {
 	const char *fe_state = "/local/domain/1/device/echo/0/state";
@@ -537,6 +567,7 @@ int main(void)
 	tcase_add_test(tc, backend_attach_sets_up_the_store);
 	tcase_add_test(tc, backend_map_refuses_what_was_not_granted);
 	tcase_add_test(tc, backend_release_drops_everything);
+	tcase_add_test(tc, backend_detach_unplugs_unless_cut_off);
 	tcase_add_test(tc, backend_watch_events_reach_their_backend);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
