@@ -49,7 +49,7 @@ long fe_be_state(void)
 }
 
 // 1 once the back-end's state is one of the set (a bit per state).
-static int fe_wait_be_in(unsigned set, uint64_t ns)
+int fe_wait_be_in(unsigned set, uint64_t ns)
 {
 	uint64_t until = rt_now() + ns;
 

@@ -45,6 +45,7 @@ extern unsigned fe_nq;
 void fe_init(void); // grant table, grants, ports
 long fe_be_state(void);
 int fe_wait_be(long want, uint64_t ns); // 1 when the back-end is in state want
+int fe_wait_be_in(unsigned set, uint64_t ns); // 1 when its state is in set (a bit per state)
 int fe_wait_be_gone(uint64_t ns); // 1 when the back-end is Closed or a new one starts
 int fe_connect(unsigned nq, unsigned order); // 1 connected, 0 not (says why)
 void fe_close(void); // Closing, wait for the back's Closed, Closed
