@@ -80,8 +80,14 @@ static void wallclock(void)
 }
 
 /* How far raw readings may go back without TSC_STABLE: a record rewritten
- * a little behind its extrapolation (shared_info.h). More is a broken clock. */
-#define RAW_SLOP_NS (1 * MS)
+ * a little behind its extrapolation (shared_info.h). With no master clock
+ * KVM rewrites it from host time and the TSC read one after the other, and
+ * in the nested testbed the machine under it may preempt between the two:
+ * measured up to 1.9 ms under a loaded make check (2026-12-07), 20-100 us
+ * quiet. A record extrapolated from another vCPU's TSC would be off by the
+ * 50 ms clock-skewed-tsc sets, far above this. The guarded clock is held to
+ * never going back at all. */
+#define RAW_SLOP_NS (10 * MS)
 
 /* How far two vCPUs' raw readings may disagree without TSC_STABLE. On a host
  * whose TSC KVM does not trust there is no master clock: KVM rewrites each
@@ -115,7 +121,7 @@ static void monotonic(void)
 		 (unsigned long)reads, (unsigned long)mback);
 	rt_check(stable(0) ? back == 0 : worst < RAW_SLOP_NS,
 		 "raw PV clock (TSC_STABLE %s) went back %lu times in %lu reads, worst %lu ns",
-		 stable(0) ? "set: never" : "clear: by under 1 ms", (unsigned long)back,
+		 stable(0) ? "set: never" : "clear: by under 10 ms", (unsigned long)back,
 		 (unsigned long)reads, (unsigned long)worst);
 }
 /* The PV clock's rate matches the hypervisor's TSC-free accounting. */
