@@ -104,6 +104,10 @@ const char *hv_crash_reason(struct domain *d);
 /* The value (NUL-terminated in buf) and its length. */
 int hv_store_read(struct hv *hv, const char *path, char *buf, size_t size);
 int hv_store_write(struct hv *hv, const char *path, const char *val);  /* creates parents */
+/* Write n keys (key[i] = val[i]) under dir in one transaction, redone while
+ * it loses a race: a watcher never sees some of them without the others. */
+int hv_store_write_all(struct hv *hv, const char *dir, const char *const key[],
+		       const char *const val[], unsigned n);
 int hv_store_mkdir(struct hv *hv, const char *path);
 int hv_store_rm(struct hv *hv, const char *path);                      /* and all below */
 /* The children's names, each NUL-terminated; returns the byte count. */

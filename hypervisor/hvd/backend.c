@@ -49,10 +49,11 @@ static int store_setup(struct hvd *h, struct hvd_backend *b)
 		rc = store_put(h, b->be, LAMINA_BUS_KEY_FRONTEND_ID, id);
 	if (rc >= 0)
 		rc = store_put(h, b->be, LAMINA_BUS_KEY_STATE, "1"); // INITIALISING
+	// The front directory appears with both links at once: the guest's bus
+	// probes a device as soon as its directory shows (the guest owns device/)
 	if (rc >= 0)
-		rc = store_put(h, b->fe, LAMINA_BUS_KEY_BACKEND, b->be); // the guest owns device/
-	if (rc >= 0)
-		rc = store_put(h, b->fe, LAMINA_BUS_KEY_BACKEND_ID, "0");
+		rc = hv_store_write_all(h->hv, b->fe, (const char *const[]){ LAMINA_BUS_KEY_BACKEND,
+				       LAMINA_BUS_KEY_BACKEND_ID }, (const char *const[]){ b->be, "0" }, 2);
 	return rc < 0 ? rc : 0;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // store_api.c: the hv_store_* host API (hv.h): domain 0's requests and watches on a hypervisor instance's store.
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lamina/errno.h>
@@ -61,6 +62,42 @@ int hv_store_write(struct hv *hv, const char *path, const char *val)
 	int n = path_request(hv, LAMINA_STORE_WRITE, path, val, strlen(val), ok, sizeof(ok));
 
 	return n < 0 ? n : 0;
+}
+
+/* One try of hv_store_write_all(): 0, -EAGAIN (lost a race), or -error. */
+static int write_all_once(struct hv *hv, const char *dir, const char *const key[],
+			  const char *const val[], unsigned n)
+{
+	char id[16] = "", pl[LAMINA_STORE_PAYLOAD_MAX], ok[4];
+	int rc = hv_store_request(hv, LAMINA_STORE_TRANSACTION_START, 0, "", 0, id, sizeof(id) - 1);
+	uint32_t tx;
+
+	if (rc < 0)
+		return rc;
+	tx = (uint32_t)strtoul(id, NULL, 10);
+	for (unsigned i = 0; i < n && rc >= 0; i++) {
+		int l = snprintf(pl, sizeof(pl), "%s/%s", dir, key[i]);
+		size_t v = strlen(val[i]);
+		if (l < 0 || (size_t)l + 1 + v > sizeof(pl))
+			rc = -LAMINA_E2BIG;
+		else {
+			memcpy(pl + l + 1, val[i], v);
+			rc = hv_store_request(hv, LAMINA_STORE_WRITE, tx, pl, (size_t)l + 1 + v, ok, sizeof(ok));
+		}
+	}
+	int end = hv_store_request(hv, LAMINA_STORE_TRANSACTION_END, tx, rc < 0 ? "F" : "T", 2, ok, sizeof(ok));
+	return rc < 0 ? rc : end < 0 ? end : 0;
+}
+
+int hv_store_write_all(struct hv *hv, const char *dir, const char *const key[],
+		       const char *const val[], unsigned n)
+{
+	int rc, tries = 0;
+
+	do
+		rc = write_all_once(hv, dir, key, val, n);
+	while (rc == -LAMINA_EAGAIN && ++tries < 16);
+	return rc;
 }
 
 static int path_op(struct hv *hv, unsigned type, const char *path)

@@ -127,6 +127,19 @@ int hv_store_write(struct hv *hv, const char *path, const char *val)
 	return 0;
 }
 
+int hv_store_write_all(struct hv *hv, const char *dir, const char *const key[], const char *const val[],
+		       unsigned n)
+{
+	char path[512];
+	int rc = 0;
+
+	for (unsigned i = 0; i < n && rc == 0; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, key[i]);
+		rc = hv_store_write(hv, path, val[i]);
+	}
+	return rc;
+}
+
 int hv_store_mkdir(struct hv *hv, const char *path) { return hv_store_write(hv, path, ""); }
 int hv_store_rm(struct hv *hv, const char *path) // the node and all below
 {

@@ -112,6 +112,21 @@ START_TEST(host_transaction)
 }
 END_TEST
 
+/* hv_store_write_all: every key or none (one transaction). */
+START_TEST(host_write_all)
+{
+	static char big[LAMINA_STORE_PAYLOAD_MAX];
+	const char *k[] = { "backend", "backend-id" }, *v[] = { "/be/dir", "0" }, *vbig[] = { "x", big };
+
+	ck_assert_int_eq(hv_store_write_all(&hv, "/fe", k, v, 2), 0);
+	ck_assert_int_eq(hv_store_read(&hv, "/fe/backend", buf, sizeof(buf)), 7);
+	ck_assert_int_eq(hv_store_read(&hv, "/fe/backend-id", buf, sizeof(buf)), 1);
+	memset(big, 'y', sizeof(big) - 1);
+	ck_assert_int_eq(hv_store_write_all(&hv, "/fe2", k, vbig, 2), -LAMINA_E2BIG);
+	ck_assert_int_eq(hv_store_read(&hv, "/fe2/backend", buf, sizeof(buf)), -LAMINA_ENOENT); /* rolled back */
+}
+END_TEST
+
 START_TEST(domain_keys)
 {
 	ck_assert_int_eq(store_domain_init(&dom), 0);
@@ -236,6 +251,7 @@ Suite *host_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, host_api);
 	tcase_add_test(tc, host_transaction);
+	tcase_add_test(tc, host_write_all);
 	tcase_add_test(tc, domain_keys);
 	tcase_add_test(tc, ring_service);
 	tcase_add_test(tc, host_watch);
