@@ -4,6 +4,8 @@ import os
 import shutil
 import subprocess
 
+from bench_net import _kv, _median  # the same "k=v" log words and medians as the net part
+
 CONFIGS = [
     {"id": "lamina", "label": "Lamina PV disk", "colour": "#1f77b4",
      "what": "Lamina: lamina-hvd, the PV block front-end in Lamina's guest kernel (/dev/lvda), one "
@@ -62,26 +64,6 @@ GOALS = [
 ]
 EXIT_GOAL = (["randread_4k_qd32", "randwrite_4k_qd32"], 0.1,
              "Lamina's exits to user space per 4 KiB request at QD32 <= 0.1")
-
-
-def _kv(words):
-    out = {}
-    for w in words:
-        k, sep, v = w.partition("=")
-        if sep:
-            try:
-                out[k] = float(v)
-            except ValueError:
-                out[k] = v
-    return out
-
-
-def _median(xs):
-    s = sorted(xs)
-    n = len(s)
-    if not n:
-        return None
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
 
 
 def read_log(path):
