@@ -155,11 +155,15 @@ static int parse(int argc, char **argv, struct blk_dev *d, const char **sock, un
 }
 
 // Wait until the front's state satisfies ok(); GO_ON, or STOP (detached, hvd gone).
+// A detach comes first: a front already back at Initialising must not start
+// a second handshake with a back-end that is leaving.
 static int wait_front(struct blk_dev *d, bool (*ok)(int))
 {
 	char path[256];
 
 	for (;;) {
+		if (d->b.detach)
+			return STOP;
 		if (ok(lbk_front_state(&d->b)))
 			return GO_ON;
 		int w = lbk_wait(&d->b, -1, path, sizeof(path));

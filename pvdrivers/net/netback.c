@@ -187,7 +187,8 @@ static void sleep_loop(struct nb_dev *d, int ms)
 	}
 }
 
-// Wait until the front's state satisfies ok(), dropping host frames meanwhile.
+// Wait until the front's state satisfies ok(), dropping host frames meanwhile;
+// a detach comes first (no second handshake with a leaving back-end).
 static int wait_front(struct nb_dev *d, bool (*ok)(int))
 {
 	char path[256];
@@ -195,6 +196,8 @@ static int wait_front(struct nb_dev *d, bool (*ok)(int))
 	int w;
 
 	for (;;) {
+		if (d->b.detach)
+			return STOP;
 		if (look && ok(lbk_front_state(&d->b)))
 			return GO_ON;
 		look = false;
